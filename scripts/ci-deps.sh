@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system tools the test suites need when they are missing.
+# Idempotent; quiet when everything is present.
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have wbxml2xml || need+=(libwbxml2-utils)
+have dbus-daemon || need+=(dbus)
+have valgrind || need+=(valgrind)
+have javac || need+=(openjdk-17-jdk-headless)
+have python3 || need+=(python3)
+have ip || need+=(iproute2)
+have sqlite3 || need+=(sqlite3)
+have openssl || need+=(openssl)
+[[ -e /usr/share/java/junit4.jar ]] || need+=(junit4)
+if ((${#need[@]})); then
+    echo "installing: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
