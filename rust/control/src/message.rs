@@ -1,0 +1,653 @@
+//! Requests, responses and events of the control protocol.
+//!
+//! Wire shapes (one line each):
+//! - request:  `{"v":1,"id":7,"op":"push","format":"auto","data_b64":"…"}`
+//! - response: `{"v":1,"id":7,"ok":true,"result":{…}}` or
+//!   `{"v":1,"id":7,"ok":false,"error":{"code":"bad_push","message":"…"}}`
+//! - event (only on a subscribed connection): `{"v":1,"event":{"kind":"alert",…}}`
+
+use crate::error::{ErrorCode, WireError};
+use crate::PROTOCOL_VERSION;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// Everything a client can ask. `op` is the tag on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Protocol and daemon version; a cheap liveness check.
+    Hello,
+    /// Hand in a received push (WSP PDU, bare Package #0, or SMS PDUs).
+    Push(PushRequest),
+    /// Verify a Package #0 without side effects (no replay record, no session).
+    Verify(VerifyRequest),
+    /// Credential for an outgoing message of the client towards its server.
+    ClientCred(ClientCredRequest),
+    /// Check the server's credential on an incoming message.
+    CheckServerCred(CheckServerCredRequest),
+    /// Store the new client nonce from a server's `Chal`.
+    AcceptChal(AcceptChalRequest),
+    /// Create a new server nonce and return the `Chal` that carries it.
+    IssueChal(IssueChalRequest),
+    /// Daemon and per-account state (no secrets).
+    Status,
+    AccountAdd(AccountAddRequest),
+    AccountRemove(AccountRemoveRequest),
+    AccountList,
+    /// Turn this connection into an event stream.
+    Subscribe(SubscribeRequest),
+}
+
+impl Request {
+    /// The `op` name, for logs and errors.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Request::Hello => "hello",
+            Request::Push(_) => "push",
+            Request::Verify(_) => "verify",
+            Request::ClientCred(_) => "client_cred",
+            Request::CheckServerCred(_) => "check_server_cred",
+            Request::AcceptChal(_) => "accept_chal",
+            Request::IssueChal(_) => "issue_chal",
+            Request::Status => "status",
+            Request::AccountAdd(_) => "account_add",
+            Request::AccountRemove(_) => "account_remove",
+            Request::AccountList => "account_list",
+            Request::Subscribe(_) => "subscribe",
+        }
+    }
+}
+
+/// What the bytes of a push are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushFormat {
+    /// WSP push PDU or bare Package #0, told apart by the daemon.
+    #[default]
+    Auto,
+    /// A connectionless WSP push PDU (TID first), as ofono and Android deliver.
+    Wsp,
+    /// A bare Package #0 (the WSP body).
+    Package0,
+    /// One or more SMS-DELIVER TPDUs carrying a (possibly concatenated) WAP push.
+    Sms,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PushRequest {
+    #[serde(default)]
+    pub format: PushFormat,
+    /// The push bytes for `auto`, `wsp` and `package0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_b64: Option<String>,
+    /// SMS-DELIVER TPDUs for `sms`; fragments may also arrive in separate requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sms_pdus_b64: Vec<String>,
+    /// Whether each SMS PDU starts with the SMSC address (Android's `pdus` do).
+    #[serde(default)]
+    pub smsc_included: bool,
+}
+
+/// How a Package #0 verified. Names match `dmnoncectl pkg0 verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VerdictName {
+    #[serde(rename = "stored-nonce")]
+    StoredNonce,
+    #[serde(rename = "default-nonce-text")]
+    DefaultNonceText,
+    #[serde(rename = "default-nonce-zero")]
+    DefaultNonceZero,
+    #[serde(rename = "rejected")]
+    Rejected,
+}
+
+/// The decoded, non-secret fields of a Package #0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationInfo {
+    pub version: u16,
+    pub ui_mode: u8,
+    pub initiator: u8,
+    pub session_id: u16,
+    pub server_id: String,
+    #[serde(default)]
+    pub vendor_hex: String,
+}
+
+/// What the daemon did with a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushOutcome {
+    /// Verified with the stored nonce; an `alert` event went to subscribers.
+    Alert,
+    /// Verified with the default nonce; the daemon started a resync session.
+    ResyncStarted,
+    /// The digest failed with every nonce tried; dropped and counted.
+    Rejected,
+    /// A default-nonce notification already accepted once; dropped.
+    Replay,
+    /// Too many default-nonce fallbacks for this account recently; dropped.
+    RateLimited,
+    /// The account's policy forbids the default-nonce fallback; dropped.
+    PolicyDenied,
+    /// The server id names no provisioned account; dropped.
+    UnknownAccount,
+    /// A resync for this account is already running; dropped.
+    Busy,
+    /// An SMS fragment was stored; the push is not complete yet.
+    FragmentPending,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub outcome: PushOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<VerdictName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<NotificationInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyRequest {
+    pub package0_b64: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResult {
+    pub verdict: VerdictName,
+    pub notification: NotificationInfo,
+}
+
+/// Authentication scheme of an account (DMAcc AAuthType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthScheme {
+    /// `syncml:auth-md5` in `SyncHdr/Cred`.
+    Md5,
+    /// The `x-syncml-hmac` transport header.
+    Hmac,
+    /// `syncml:auth-basic` (only over TLS).
+    Basic,
+}
+
+/// Message encoding of an account's sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    Xml,
+    Wbxml,
+}
+
+/// Whether the change request's default-nonce fallback is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    Allow,
+    Deny,
+}
+
+/// Nonce synchronisation state of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountState {
+    InSync,
+    NeedsResync,
+    Resyncing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCredRequest {
+    pub server_id: String,
+    /// The exact bytes of the outgoing HTTP body (needed for HMAC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_b64: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCredResult {
+    pub scheme: AuthScheme,
+    /// `SyncHdr/Cred/Meta/Type`, e.g. `syncml:auth-md5` (md5 and basic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cred_type: Option<String>,
+    /// `SyncHdr/Cred/Data` (Base64 text, Meta Format `b64`) for md5 and basic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cred_data: Option<String>,
+    /// Value of the `x-syncml-hmac` header, for hmac.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hmac_header: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckServerCredRequest {
+    pub server_id: String,
+    /// The exact bytes of the incoming HTTP body (needed for HMAC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_b64: Option<String>,
+    /// `SyncHdr/Cred/Data` as received (md5, basic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cred_data: Option<String>,
+    /// The `x-syncml-hmac` header value as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hmac_header: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckServerCredResult {
+    pub valid: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptChalRequest {
+    pub server_id: String,
+    /// The `NextNonce` text of the server's `Chal` (Base64, as received).
+    pub next_nonce_b64: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueChalRequest {
+    pub server_id: String,
+    /// Encoding of the returned fragment; the account's encoding when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+}
+
+/// A `Chal` element ready to put into the `Status` for the server's header.
+/// This is the one place a nonce leaves the daemon: inside the wire fragment
+/// that carries it to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueChalResult {
+    pub encoding: Encoding,
+    /// XML text of `<Chal>…</Chal>`, or Base64 of the WBXML fragment.
+    pub chal: String,
+}
+
+/// Non-secret view of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub server_id: String,
+    pub server_url: String,
+    pub client_name: String,
+    pub auth_scheme: AuthScheme,
+    pub encoding: Encoding,
+    pub policy: Policy,
+    pub state: AccountState,
+}
+
+/// An account as provisioned. Secrets go in; they never come back out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSpec {
+    pub server_id: String,
+    pub server_url: String,
+    pub client_name: String,
+    pub auth_scheme: AuthScheme,
+    pub encoding: Encoding,
+    pub policy: Policy,
+    /// AAuthSecret of the SRVCRED AppAuth (server towards client).
+    pub server_password: String,
+    /// AAuthSecret of the CLCRED AppAuth (client towards server).
+    pub client_password: String,
+    /// Initial server nonce (AAuthData of SRVCRED), when bootstrap gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_nonce_b64: Option<String>,
+    /// Initial client nonce (AAuthData of CLCRED), when bootstrap gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_nonce_b64: Option<String>,
+}
+
+impl fmt::Debug for AccountSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountSpec")
+            .field("server_id", &self.server_id)
+            .field("server_url", &self.server_url)
+            .field("client_name", &self.client_name)
+            .field("auth_scheme", &self.auth_scheme)
+            .field("encoding", &self.encoding)
+            .field("policy", &self.policy)
+            .field("server_password", &"<redacted>")
+            .field("client_password", &"<redacted>")
+            .field(
+                "server_nonce_b64",
+                &self.server_nonce_b64.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "client_nonce_b64",
+                &self.client_nonce_b64.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountAddRequest {
+    pub account: AccountSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRemoveRequest {
+    pub server_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountListResult {
+    pub accounts: Vec<AccountInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SubscribeRequest {
+    /// Event kinds wanted; every kind when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<EventKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloResult {
+    pub protocol: u32,
+    pub daemon_version: String,
+}
+
+/// Counters since the daemon started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub pushes: u64,
+    pub alerts: u64,
+    pub fallbacks: u64,
+    pub rejected: u64,
+    pub replays: u64,
+    pub refused: u64,
+    pub resyncs_finished: u64,
+    pub resyncs_failed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResult {
+    pub protocol: u32,
+    pub daemon_version: String,
+    pub uptime_secs: u64,
+    pub accounts: Vec<AccountInfo>,
+    pub counters: Counters,
+}
+
+/// An empty successful result (`{}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    Alert,
+    ResyncStarted,
+    ResyncFinished,
+    ResyncFailed,
+    PushRejected,
+}
+
+/// Something subscribers are told about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Event {
+    /// A notification verified with the stored nonce: the DM client should
+    /// run its management session.
+    Alert {
+        notification: NotificationInfo,
+        verdict: VerdictName,
+    },
+    ResyncStarted {
+        server_id: String,
+        session_id: u16,
+    },
+    /// Nonces are fresh again; the DM client may run its session.
+    ResyncFinished {
+        server_id: String,
+        session_id: u16,
+    },
+    ResyncFailed {
+        server_id: String,
+        session_id: u16,
+        reason: String,
+    },
+    PushRejected {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server_id: Option<String>,
+        reason: String,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Alert { .. } => EventKind::Alert,
+            Event::ResyncStarted { .. } => EventKind::ResyncStarted,
+            Event::ResyncFinished { .. } => EventKind::ResyncFinished,
+            Event::ResyncFailed { .. } => EventKind::ResyncFailed,
+            Event::PushRejected { .. } => EventKind::PushRejected,
+        }
+    }
+}
+
+/// Serialises a request line.
+pub fn encode_request(id: u64, request: &Request) -> Vec<u8> {
+    let mut value = serde_json::to_value(request).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("v".into(), PROTOCOL_VERSION.into());
+        map.insert("id".into(), id.into());
+    }
+    crate::encode_line(&value)
+}
+
+/// Parses a request line. On failure, returns the request id when one could
+/// be read, so the daemon can still answer that request.
+pub fn parse_request(line: &str) -> Result<(u64, Request), (Option<u64>, WireError)> {
+    let value: Value = serde_json::from_str(line).map_err(|e| {
+        (
+            None,
+            WireError::new(ErrorCode::BadRequest, format!("not JSON: {e}")),
+        )
+    })?;
+    let id = value.get("id").and_then(Value::as_u64);
+    let Some(id) = id else {
+        return Err((
+            None,
+            WireError::new(ErrorCode::BadRequest, "missing numeric \"id\""),
+        ));
+    };
+    match value.get("v").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(PROTOCOL_VERSION) => {}
+        Some(v) => return Err((
+            Some(id),
+            WireError::new(
+                ErrorCode::UnsupportedVersion,
+                format!(
+                    "protocol version {v} not supported (this daemon speaks {PROTOCOL_VERSION})"
+                ),
+            ),
+        )),
+        None => {
+            return Err((
+                Some(id),
+                WireError::new(ErrorCode::BadRequest, "missing numeric \"v\""),
+            ))
+        }
+    }
+    serde_json::from_value(value)
+        .map(|request| (id, request))
+        .map_err(|e| {
+            (
+                Some(id),
+                WireError::new(ErrorCode::BadRequest, e.to_string()),
+            )
+        })
+}
+
+/// Serialises a response line. `id` is 0 when the request's id was unreadable.
+pub fn encode_response(id: u64, result: Result<Value, WireError>) -> Vec<u8> {
+    let value = match result {
+        Ok(result) => {
+            serde_json::json!({"v": PROTOCOL_VERSION, "id": id, "ok": true, "result": result})
+        }
+        Err(error) => {
+            serde_json::json!({"v": PROTOCOL_VERSION, "id": id, "ok": false, "error": error})
+        }
+    };
+    crate::encode_line(&value)
+}
+
+/// Serialises an event line.
+pub fn encode_event(event: &Event) -> Vec<u8> {
+    crate::encode_line(&serde_json::json!({"v": PROTOCOL_VERSION, "event": event}))
+}
+
+/// A line from the daemon, as a client sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerMessage {
+    Response {
+        id: u64,
+        result: Result<Value, WireError>,
+    },
+    Event(Event),
+}
+
+/// Parses a line from the daemon.
+pub fn parse_server_line(line: &str) -> Result<ServerMessage, String> {
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| format!("daemon sent non-JSON: {e}"))?;
+    if let Some(event) = value.get("event") {
+        return serde_json::from_value(event.clone())
+            .map(ServerMessage::Event)
+            .map_err(|e| format!("daemon sent a malformed event: {e}"));
+    }
+    let id = value
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or("daemon response has no id")?;
+    let ok = value
+        .get("ok")
+        .and_then(Value::as_bool)
+        .ok_or("daemon response has no ok")?;
+    let result = if ok {
+        Ok(value.get("result").cloned().unwrap_or(Value::Null))
+    } else {
+        let error = value
+            .get("error")
+            .cloned()
+            .ok_or("daemon error response has no error")?;
+        Err(serde_json::from_value(error).map_err(|e| format!("malformed error: {e}"))?)
+    };
+    Ok(ServerMessage::Response { id, result })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trips_with_envelope() {
+        let req = Request::Push(PushRequest {
+            format: PushFormat::Wsp,
+            data_b64: Some("AAE=".into()),
+            ..Default::default()
+        });
+        let line = encode_request(42, &req);
+        let text = std::str::from_utf8(&line).unwrap().trim_end();
+        assert!(text.contains("\"op\":\"push\""), "{text}");
+        assert!(text.contains("\"v\":1"), "{text}");
+        assert_eq!(parse_request(text).unwrap(), (42, req));
+    }
+
+    #[test]
+    fn unit_requests_round_trip() {
+        for req in [Request::Hello, Request::Status, Request::AccountList] {
+            let line = encode_request(1, &req);
+            let (_, back) = parse_request(std::str::from_utf8(&line).unwrap()).unwrap();
+            assert_eq!(back, req);
+        }
+    }
+
+    #[test]
+    fn wrong_version_is_reported_with_the_id() {
+        let err = parse_request(r#"{"v":9,"id":5,"op":"hello"}"#).unwrap_err();
+        assert_eq!(err.0, Some(5));
+        assert_eq!(err.1.code, ErrorCode::UnsupportedVersion);
+    }
+
+    #[test]
+    fn unknown_op_and_garbage_are_bad_requests() {
+        let err = parse_request(r#"{"v":1,"id":5,"op":"format_disk"}"#).unwrap_err();
+        assert_eq!((err.0, err.1.code), (Some(5), ErrorCode::BadRequest));
+        let err = parse_request("\u{0}garbage").unwrap_err();
+        assert_eq!((err.0, err.1.code), (None, ErrorCode::BadRequest));
+        let err = parse_request(r#"{"v":1,"op":"hello"}"#).unwrap_err();
+        assert_eq!(err.1.code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn responses_and_events_parse_back() {
+        let ok = encode_response(3, Ok(serde_json::json!({"valid": true})));
+        match parse_server_line(std::str::from_utf8(&ok).unwrap()).unwrap() {
+            ServerMessage::Response {
+                id: 3,
+                result: Ok(v),
+            } => assert_eq!(v["valid"], true),
+            other => panic!("unexpected {other:?}"),
+        }
+        let err = encode_response(4, Err(WireError::new(ErrorCode::BadPush, "truncated WSP")));
+        match parse_server_line(std::str::from_utf8(&err).unwrap()).unwrap() {
+            ServerMessage::Response {
+                id: 4,
+                result: Err(e),
+            } => assert_eq!(e.code, ErrorCode::BadPush),
+            other => panic!("unexpected {other:?}"),
+        }
+        let ev = Event::ResyncFailed {
+            server_id: "s".into(),
+            session_id: 9,
+            reason: "timeout".into(),
+        };
+        let line = encode_event(&ev);
+        let text = std::str::from_utf8(&line).unwrap();
+        assert!(text.contains("\"kind\":\"resync-failed\""), "{text}");
+        assert_eq!(parse_server_line(text).unwrap(), ServerMessage::Event(ev));
+    }
+
+    #[test]
+    fn unknown_error_codes_from_a_newer_daemon_are_tolerated() {
+        let line = r#"{"v":1,"id":1,"ok":false,"error":{"code":"quota_exceeded","message":"m"}}"#;
+        match parse_server_line(line).unwrap() {
+            ServerMessage::Response { result: Err(e), .. } => {
+                assert_eq!(e.code, ErrorCode::Unknown)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn account_spec_debug_redacts_secrets() {
+        let spec = AccountSpec {
+            server_id: "dm.example".into(),
+            server_url: "http://127.0.0.1/dm".into(),
+            client_name: "dev".into(),
+            auth_scheme: AuthScheme::Md5,
+            encoding: Encoding::Xml,
+            policy: Policy::Allow,
+            server_password: "hunter2-server".into(),
+            client_password: "hunter2-client".into(),
+            server_nonce_b64: Some("c2VjcmV0bm9uY2U=".into()),
+            client_nonce_b64: None,
+        };
+        let text = format!("{spec:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("c2VjcmV0bm9uY2U"), "{text}");
+    }
+
+    #[test]
+    fn account_state_names_are_the_documented_ones() {
+        let names: Vec<String> = [
+            AccountState::InSync,
+            AccountState::NeedsResync,
+            AccountState::Resyncing,
+        ]
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap())
+        .collect();
+        assert_eq!(names, ["\"in-sync\"", "\"needs-resync\"", "\"resyncing\""]);
+    }
+}
