@@ -5,3 +5,9 @@
 #![forbid(unsafe_code)]
 
 pub mod digest;
+pub mod package0;
+
+pub use package0::{
+    verify, DefaultNonce, Fallback, Initiator, Notification, Package0, Package0Error, UiMode,
+    Verdict,
+};
