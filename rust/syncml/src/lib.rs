@@ -1,1 +1,85 @@
-//! Placeholder; filled in by its issue.
+//! dmnonce-syncml: SyncML DM 1.2 messages and the nonce-resync session of
+//! the DM 1.2 Notification change request, both roles, sans-IO.
+//!
+//! - [`model`]: typed messages; [`xml`] and [`wbxml`] codecs over a shared
+//!   [`element`] tree; [`encode`] / [`decode`] pick the codec.
+//! - [`cred`] and [`hmac`]: `syncml:auth-md5`, `syncml:auth-basic`, `Chal`
+//!   and the `x-syncml-hmac` header.
+//! - [`client`]: the device side of Pkg#1..Pkg#4 ([`ClientSession`]).
+//! - [`server`]: the server side ([`ServerSession`]) and Package #0
+//!   building with the default-nonce fallback ([`ServerNotifier`]).
+//!
+//! No sockets, files, clocks, random sources or logging: callers pass
+//! bytes and randomness in and get bytes and decisions out. Nonces and
+//! secrets never appear in `Debug` output or error messages.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+//X
+pub mod cred;
+pub mod element;
+mod error;
+pub mod hmac;
+mod mapping;
+pub mod model;
+//X
+mod secret;
+//X
+//X
+mod settings;
+pub mod wbxml;
+pub mod xml;
+
+//X
+pub use error::{DecodeError, EncodeError};
+pub use model::*;
+//X
+pub use secret::{Nonce, Secret};
+//X
+//X
+pub use settings::*;
+
+/// Encodes a message (XML without DOCTYPE, or WBXML).
+pub fn encode(msg: &SyncMl, encoding: Encoding) -> Result<Vec<u8>, EncodeError> {
+    match encoding {
+        Encoding::Xml => xml::write(&mapping::lower(msg), false),
+        Encoding::Wbxml => wbxml::write(&mapping::lower(msg)),
+    }
+}
+
+/// Encodes a message as XML, with the SyncML 1.2 DOCTYPE when `doctype`.
+pub fn encode_xml(msg: &SyncMl, doctype: bool) -> Result<Vec<u8>, EncodeError> {
+    xml::write(&mapping::lower(msg), doctype)
+}
+
+/// Decodes an XML message.
+pub fn decode_xml(bytes: &[u8]) -> Result<SyncMl, DecodeError> {
+    mapping::lift(&xml::read(bytes)?)
+}
+
+/// Decodes a WBXML message.
+pub fn decode_wbxml(bytes: &[u8]) -> Result<SyncMl, DecodeError> {
+    mapping::lift(&wbxml::read(bytes)?)
+}
+
+/// The encoding of a body, from its first bytes: `<` (after an optional
+/// UTF-8 BOM and whitespace) is XML, a WBXML version byte 0x01..0x03 is
+/// WBXML.
+pub fn sniff(bytes: &[u8]) -> Option<Encoding> {
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match b.first()? {
+        0x01..=0x03 => Some(Encoding::Wbxml),
+        _ => match b.iter().find(|c| !c.is_ascii_whitespace())? {
+            b'<' => Some(Encoding::Xml),
+            _ => None,
+        },
+    }
+}
+
+/// Decodes a message in whichever encoding it is.
+pub fn decode(bytes: &[u8]) -> Result<(SyncMl, Encoding), DecodeError> {
+    match sniff(bytes).ok_or(DecodeError::UnknownEncoding)? {
+        Encoding::Xml => Ok((decode_xml(bytes)?, Encoding::Xml)),
+        Encoding::Wbxml => Ok((decode_wbxml(bytes)?, Encoding::Wbxml)),
+    }
+}
