@@ -1,1 +1,75 @@
-//! Placeholder; filled in by its issue.
+//! `dmnonce-store`: the encrypted store of OMA DM accounts, AuthSecrets and
+//! nonces that `dmnonced` owns.
+//!
+//! The store is one SQLCipher database (AES-256, HMAC-SHA512 per page) opened
+//! with a raw 256-bit [`Key`] — no passphrase KDF on the start-up path — in
+//! WAL mode with `synchronous=FULL`: every nonce change is one transaction,
+//! never half-written, even if the process is killed mid-write.
+//!
+//! What it keeps, and the typed API over it (no SQL leaves this crate):
+//!
+//! - accounts ([`Store::create_account`], [`Store::account`],
+//!   [`Store::update_account`], …) with their two AuthSecrets
+//!   ([`Store::account_secrets`]);
+//! - nonces with **two-phase server-nonce rotation**
+//!   ([`Store::commit_new_server_nonce`] keeps the old nonce as *previous*
+//!   until [`Store::confirm_server_nonce_used`] sees the server use the new
+//!   one) and an atomic [`Store::commit_resync`];
+//! - the bounds on the change request's default-nonce fallback: policy,
+//!   replay cache and per-account rate limit, decided in one transaction by
+//!   [`Store::check_and_record_default_nonce_notification`];
+//! - pending work that must survive a restart ([`Store::record_pending`]);
+//! - an audit log without secrets ([`Store::append_audit`]).
+//!
+//! [`Store::open`] checks the key, the page MACs and the b-tree, migrates by
+//! `user_version`, and turns a damaged file into a fresh store whose accounts
+//! (from provisioning data) are marked `needs-resync` — the situation the
+//! nonce-resynchronization change request repairs. The old file is moved
+//! aside, never deleted.
+//!
+//! Time is always passed in by the caller ([`UnixTime`]); the store has no
+//! clock and no network. Nonces and secrets are held in zeroizing types whose
+//! `Debug` output is redacted; nothing here logs them.
+//!
+//! Threads: [`Store`] is `Send + Sync`. It owns one SQLite connection behind
+//! a `Mutex`; calls from several threads are serialized (each call is short,
+//! one transaction). Share it as `Arc<Store>`.
+//!
+//! See `docs/store.md` for the schema, the open/recovery procedure and the
+//! wrong-key-versus-corruption heuristic.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod accounts;
+mod audit;
+mod error;
+mod fallback;
+mod key;
+mod keycheck;
+mod model;
+mod nonces;
+mod open;
+mod pending;
+mod recovery;
+mod schema;
+mod secret;
+mod store;
+mod time;
+
+pub use audit::{AuditEntry, AuditEvent};
+pub use error::{KeyFileProblem, StoreError};
+pub use fallback::{DefaultNonceNotification, FallbackLimit, FallbackVerdict};
+pub use key::{Key, KeyFile};
+pub use model::{
+    Account, AccountProvisioning, AccountSecrets, AccountUpdate, AuthScheme, Encoding, Policy,
+    SyncState,
+};
+pub use nonces::{Confirmation, NonceSet, ResyncCommit, ServerNonceCandidate, ServerNonceSlot};
+pub use open::{OpenOutcome, OpenReport};
+pub use pending::{PendingId, PendingKind, PendingWork};
+pub use secret::{AuthSecret, Nonce};
+pub use store::{Store, DB_FILE_NAME, KEY_FILE_NAME};
+pub use time::UnixTime;
+
+/// Result type of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

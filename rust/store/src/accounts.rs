@@ -1,0 +1,241 @@
+//! Accounts: create, read, update, delete, and the sync state.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::model::{validate_server_id, validate_text};
+use crate::store::account_id;
+use crate::{
+    Account, AccountProvisioning, AccountSecrets, AccountUpdate, AuditEvent, AuthScheme,
+    AuthSecret, Encoding, Policy, Result, Store, StoreError, SyncState, UnixTime,
+};
+
+const ACCOUNT_COLUMNS: &str =
+    "server_id, server_url, client_name, auth_scheme, encoding, policy, state, created_at, updated_at";
+
+fn account_from_row(r: &Row<'_>) -> Result<Account> {
+    Ok(Account {
+        server_id: r.get(0)?,
+        server_url: r.get(1)?,
+        client_name: r.get(2)?,
+        auth_scheme: AuthScheme::from_column(&r.get::<_, String>(3)?)?,
+        encoding: Encoding::from_column(&r.get::<_, String>(4)?)?,
+        policy: Policy::from_column(&r.get::<_, String>(5)?)?,
+        state: SyncState::from_column(&r.get::<_, String>(6)?)?,
+        created_at: UnixTime(r.get(7)?),
+        updated_at: UnixTime(r.get(8)?),
+    })
+}
+
+/// Inserts an account and its nonce row. `with_nonces` false drops the
+/// provisioned nonces (recovery: they are stale by definition).
+pub(crate) fn insert(
+    conn: &Connection,
+    p: &AccountProvisioning,
+    state: SyncState,
+    with_nonces: bool,
+    now: UnixTime,
+) -> Result<()> {
+    p.validate()?;
+    if account_id(conn, &p.server_id).is_ok() {
+        return Err(StoreError::AccountExists(p.server_id.clone()));
+    }
+    conn.execute(
+        "INSERT INTO accounts (server_id, server_url, client_name, client_secret, server_secret,
+                               auth_scheme, encoding, policy, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        params![
+            p.server_id,
+            p.server_url,
+            p.client_name,
+            p.client_secret.expose(),
+            p.server_secret.expose(),
+            p.auth_scheme.as_str(),
+            p.encoding.as_str(),
+            p.policy.as_str(),
+            state.as_str(),
+            now.0
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    let (client, server) = if with_nonces {
+        (
+            p.client_nonce.as_ref().map(|n| n.expose()),
+            p.server_nonce.as_ref().map(|n| n.expose()),
+        )
+    } else {
+        (None, None)
+    };
+    conn.execute(
+        "INSERT INTO nonces (account_id, client_nonce, server_current, server_previous,
+                             generation, updated_at)
+         VALUES (?1, ?2, ?3, NULL, 0, ?4)",
+        params![id, client, server, now.0],
+    )?;
+    crate::audit::insert(
+        conn,
+        Some(&p.server_id),
+        AuditEvent::AccountCreated,
+        &format!("state {state}, policy {}", p.policy),
+        now,
+    )
+}
+
+impl Store {
+    /// Creates an account (state `in-sync`, nonces from `p`).
+    /// Fails with [`StoreError::AccountExists`] if the server id is taken.
+    pub fn create_account(&self, p: &AccountProvisioning, now: UnixTime) -> Result<()> {
+        self.write(|tx| insert(tx, p, SyncState::InSync, true, now))
+    }
+
+    /// The account with this server id, without its secrets.
+    pub fn account(&self, server_id: &str) -> Result<Account> {
+        self.read(|tx| {
+            tx.query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE server_id = ?1"),
+                [server_id],
+                |r| Ok(account_from_row(r)),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?
+        })
+    }
+
+    /// Every account, ordered by server id.
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY server_id"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok(account_from_row(r)))?;
+            rows.map(|r| r?).collect()
+        })
+    }
+
+    /// The account's user name and both AuthSecrets, for computing and
+    /// checking digests inside the daemon. Never send them anywhere.
+    pub fn account_secrets(&self, server_id: &str) -> Result<AccountSecrets> {
+        self.read(|tx| {
+            let (name, client, server): (String, Vec<u8>, Vec<u8>) = tx
+                .query_row(
+                    "SELECT client_name, client_secret, server_secret FROM accounts
+                     WHERE server_id = ?1",
+                    [server_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?;
+            Ok(AccountSecrets {
+                client_name: name,
+                client_secret: AuthSecret::new(client)
+                    .map_err(|_| StoreError::CorruptValue { column: "client_secret" })?,
+                server_secret: AuthSecret::new(server)
+                    .map_err(|_| StoreError::CorruptValue { column: "server_secret" })?,
+            })
+        })
+    }
+
+    /// Applies the `Some` fields of `u` in one transaction. A new server
+    /// AuthSecret also clears the account's replay cache.
+    pub fn update_account(&self, server_id: &str, u: &AccountUpdate, now: UnixTime) -> Result<()> {
+        if let Some(url) = &u.server_url {
+            validate_text("server_url", url)?;
+        }
+        if let Some(name) = &u.client_name {
+            validate_text("client_name", name)?;
+        }
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            let mut changed = Vec::new();
+            let mut set = |column: &'static str, value: &dyn rusqlite::ToSql| -> Result<()> {
+                tx.execute(
+                    &format!("UPDATE accounts SET {column} = ?1, updated_at = ?2 WHERE id = ?3"),
+                    params![value, now.0, id],
+                )?;
+                changed.push(column);
+                Ok(())
+            };
+            if let Some(v) = &u.server_url {
+                set("server_url", v)?;
+            }
+            if let Some(v) = &u.client_name {
+                set("client_name", v)?;
+            }
+            if let Some(v) = &u.client_secret {
+                set("client_secret", &v.expose())?;
+            }
+            if let Some(v) = &u.server_secret {
+                set("server_secret", &v.expose())?;
+            }
+            if let Some(v) = u.auth_scheme {
+                set("auth_scheme", &v.as_str())?;
+            }
+            if let Some(v) = u.encoding {
+                set("encoding", &v.as_str())?;
+            }
+            if let Some(v) = u.policy {
+                set("policy", &v.as_str())?;
+            }
+            if u.server_secret.is_some() {
+                // Package #0 digests are keyed by the server secret: old
+                // entries can never match again.
+                tx.execute(
+                    "DELETE FROM default_nonce_notifications WHERE account_id = ?1",
+                    [id],
+                )?;
+            }
+            if !changed.is_empty() {
+                let event = if u.client_secret.is_some() || u.server_secret.is_some() {
+                    AuditEvent::SecretChanged
+                } else {
+                    AuditEvent::AccountUpdated
+                };
+                crate::audit::insert(tx, Some(server_id), event, &changed.join(", "), now)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes the account with its nonces, replay-cache entries and
+    /// pending work. The audit log keeps its entries.
+    pub fn delete_account(&self, server_id: &str, now: UnixTime) -> Result<()> {
+        validate_server_id(server_id)?;
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            tx.execute("DELETE FROM accounts WHERE id = ?1", [id])?;
+            crate::audit::insert(tx, Some(server_id), AuditEvent::AccountDeleted, "", now)
+        })
+    }
+
+    /// Sets the sync state (e.g. `resyncing` when a session starts outside
+    /// [`Store::check_and_record_default_nonce_notification`], or
+    /// `needs-resync` after a failed session), with an audit event.
+    pub fn set_state(&self, server_id: &str, state: SyncState, now: UnixTime) -> Result<()> {
+        self.write(|tx| set_state_in(tx, server_id, state, now))
+    }
+}
+
+pub(crate) fn set_state_in(
+    conn: &Connection,
+    server_id: &str,
+    state: SyncState,
+    now: UnixTime,
+) -> Result<()> {
+    let id = account_id(conn, server_id)?;
+    let old: String = conn.query_row("SELECT state FROM accounts WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })?;
+    conn.execute(
+        "UPDATE accounts SET state = ?1, updated_at = ?2 WHERE id = ?3",
+        params![state.as_str(), now.0, id],
+    )?;
+    if old != state.as_str() {
+        let event = match (old.as_str(), state) {
+            (_, SyncState::Resyncing) => AuditEvent::ResyncStarted,
+            ("resyncing", SyncState::InSync) => AuditEvent::ResyncFinished,
+            ("resyncing", SyncState::NeedsResync) => AuditEvent::ResyncFailed,
+            _ => AuditEvent::StateChanged,
+        };
+        crate::audit::insert(conn, Some(server_id), event, &format!("{old} -> {state}"), now)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The audit log: what happened to which account, and when. Details are
+//! short texts composed without secrets or nonces.
+
+use rusqlite::{params, Connection};
+
+use crate::{Result, Store, StoreError, UnixTime};
+
+/// Entries kept: older ones are pruned on insert, so a flood of rejected
+/// notifications cannot grow the file without bound.
+const MAX_ENTRIES: i64 = 10_000;
+/// Longest detail text kept; longer texts are cut (at a char boundary).
+const MAX_DETAIL: usize = 1024;
+
+macro_rules! audit_events {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal),+ $(,)?) => {
+        /// Kinds of audit events.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum AuditEvent { $($(#[$doc])* $variant),+ }
+
+        impl AuditEvent {
+            /// Stable text form, as stored.
+            pub fn as_str(self) -> &'static str {
+                match self { $(AuditEvent::$variant => $text),+ }
+            }
+
+            fn from_column(s: &str) -> Result<Self> {
+                match s {
+                    $($text => Ok(AuditEvent::$variant),)+
+                    _ => Err(StoreError::CorruptValue { column: "audit_log.event" }),
+                }
+            }
+        }
+    };
+}
+
+audit_events! {
+    /// A Package #0 verified only with the default nonce and was accepted.
+    FallbackUsed = "fallback-used",
+    /// A default-nonce Package #0 was refused by the account's policy.
+    FallbackDenied = "fallback-denied",
+    /// A default-nonce Package #0 was refused by the rate limit.
+    FallbackRateLimited = "fallback-rate-limited",
+    /// A default-nonce Package #0 was seen before and refused.
+    ReplayRejected = "replay-rejected",
+    /// A new server nonce was issued (the old one kept as previous).
+    NonceRotated = "nonce-rotated",
+    /// The server was seen using the current server nonce; previous retired.
+    NonceConfirmed = "nonce-confirmed",
+    /// A new client nonce was stored (from the server's `Chal`).
+    ClientNonceChanged = "client-nonce-changed",
+    /// A resync session started.
+    ResyncStarted = "resync-started",
+    /// A resync session finished; nonces are fresh.
+    ResyncFinished = "resync-finished",
+    /// A resync session failed.
+    ResyncFailed = "resync-failed",
+    /// Other sync state change.
+    StateChanged = "state-changed",
+    /// A damaged store was moved aside and replaced.
+    StoreRecovered = "store-recovered",
+    /// An account was created.
+    AccountCreated = "account-created",
+    /// Account fields other than secrets changed.
+    AccountUpdated = "account-updated",
+    /// An AuthSecret changed.
+    SecretChanged = "secret-changed",
+    /// An account was deleted.
+    AccountDeleted = "account-deleted",
+    /// A pending work item failed an attempt.
+    PendingFailed = "pending-failed",
+    /// An event recorded by the daemon (see the detail).
+    Daemon = "daemon",
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Sequence number (increasing).
+    pub id: i64,
+    /// When it happened (caller's clock).
+    pub at: UnixTime,
+    /// The account concerned, if any.
+    pub server_id: Option<String>,
+    /// What happened.
+    pub event: AuditEvent,
+    /// Details, without secrets.
+    pub detail: String,
+}
+
+pub(crate) fn insert(
+    conn: &Connection,
+    server_id: Option<&str>,
+    event: AuditEvent,
+    detail: &str,
+    now: UnixTime,
+) -> Result<()> {
+    let mut end = detail.len().min(MAX_DETAIL);
+    while !detail.is_char_boundary(end) {
+        end -= 1;
+    }
+    conn.execute(
+        "INSERT INTO audit_log (at, server_id, event, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![now.0, server_id, event.as_str(), &detail[..end]],
+    )?;
+    conn.execute(
+        "DELETE FROM audit_log WHERE id <= ?1 - ?2",
+        params![conn.last_insert_rowid(), MAX_ENTRIES],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Appends an audit entry. `detail` must not contain secrets, nonces or
+    /// digests: it is meant to be shown to operators.
+    pub fn append_audit(
+        &self,
+        server_id: Option<&str>,
+        event: AuditEvent,
+        detail: &str,
+        now: UnixTime,
+    ) -> Result<()> {
+        self.write(|tx| insert(tx, server_id, event, detail, now))
+    }
+
+    /// Audit entries with id greater than `after` (0 for all), oldest first,
+    /// at most `limit`.
+    pub fn audit_log(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT id, at, server_id, event, detail FROM audit_log
+                 WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (id, at, server_id, event, detail) = row?;
+                Ok(AuditEntry {
+                    id,
+                    at: UnixTime(at),
+                    server_id,
+                    event: AuditEvent::from_column(&event)?,
+                    detail,
+                })
+            })
+            .collect()
+        })
+    }
+}

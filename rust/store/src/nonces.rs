@@ -1,0 +1,279 @@
+//! Nonces: the client nonce, and the server nonce with two-phase rotation.
+//!
+//! Two-phase rotation: issuing a new server nonce (in a `Chal`) keeps the one
+//! it replaces as *previous*, because the message carrying the `Chal` may
+//! never reach the server. Verification tries current, then previous. When
+//! the server is seen authenticating with the current nonce, the previous one
+//! is retired. Every change rewrites the account's single nonce row in one
+//! transaction and bumps its `generation`.
+
+use rusqlite::{params, Connection};
+
+use crate::accounts::set_state_in;
+use crate::store::account_id;
+use crate::{
+    AuditEvent, AuthSecret, Nonce, PendingId, Result, Store, StoreError, SyncState, UnixTime,
+};
+
+/// The nonces of one account, for in-process use by the daemon only.
+#[derive(Debug, Clone)]
+pub struct NonceSet {
+    /// Nonce the device uses in its credentials (from the server's `Chal`).
+    pub client: Option<Nonce>,
+    /// Server nonce most recently issued by the device.
+    pub server_current: Option<Nonce>,
+    /// Server nonce before that, still accepted until the server is seen
+    /// using `server_current`.
+    pub server_previous: Option<Nonce>,
+    /// Number of nonce changes since the account was created.
+    pub generation: u64,
+    /// When the nonces last changed.
+    pub updated_at: UnixTime,
+}
+
+/// Which stored server nonce a candidate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerNonceSlot {
+    /// The most recently issued one.
+    Current,
+    /// The one before, kept until the current one is confirmed.
+    Previous,
+}
+
+/// A server nonce to try when verifying Package #0 or server credentials.
+#[derive(Debug, Clone)]
+pub struct ServerNonceCandidate {
+    /// Where it is stored.
+    pub slot: ServerNonceSlot,
+    /// The nonce.
+    pub nonce: Nonce,
+}
+
+/// Result of [`Store::confirm_server_nonce_used`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The nonce was the current one; the previous one was retired.
+    RetiredPrevious,
+    /// The nonce was the current one and no previous one was left.
+    AlreadyConfirmed,
+    /// The nonce is not the current one (the server still uses the previous
+    /// nonce, or a newer one was issued meanwhile); nothing changed.
+    NotCurrent,
+}
+
+/// Everything a finished (or failed) resync session changes, committed in
+/// one transaction by [`Store::commit_resync`].
+#[derive(Debug, Clone)]
+pub struct ResyncCommit {
+    /// New client nonce (from the server's `Chal` in Pkg#2).
+    pub client_nonce: Option<Nonce>,
+    /// New server nonce (issued in our `Chal` in Pkg#3). It becomes current
+    /// and the previous nonce is dropped: the stale nonce is what broke sync.
+    pub server_nonce: Option<Nonce>,
+    /// New server→device AuthSecret (change request step 6, if the server
+    /// replaced it). Clears the account's replay cache.
+    pub server_secret: Option<AuthSecret>,
+    /// State afterwards: `in-sync` on success, `needs-resync` on failure.
+    pub state: SyncState,
+    /// Pending work item to complete in the same transaction (ignored if it
+    /// is already gone, so a stale id can never cost the new nonces).
+    pub complete_pending: Option<PendingId>,
+}
+
+fn nonce_col(v: Option<Vec<u8>>, column: &'static str) -> Result<Option<Nonce>> {
+    v.map(|b| Nonce::new(b).map_err(|_| StoreError::CorruptValue { column }))
+        .transpose()
+}
+
+pub(crate) fn read_row(conn: &Connection, account: i64) -> Result<NonceSet> {
+    let (c, cur, prev, generation, at): (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, i64, i64) =
+        conn.query_row(
+            "SELECT client_nonce, server_current, server_previous, generation, updated_at
+             FROM nonces WHERE account_id = ?1",
+            [account],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+    Ok(NonceSet {
+        client: nonce_col(c, "client_nonce")?,
+        server_current: nonce_col(cur, "server_current")?,
+        server_previous: nonce_col(prev, "server_previous")?,
+        generation: u64::try_from(generation)
+            .map_err(|_| StoreError::CorruptValue { column: "generation" })?,
+        updated_at: UnixTime(at),
+    })
+}
+
+fn write_row(
+    conn: &Connection,
+    account: i64,
+    client: Option<&Nonce>,
+    current: Option<&Nonce>,
+    previous: Option<&Nonce>,
+    now: UnixTime,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE nonces SET client_nonce = ?1, server_current = ?2, server_previous = ?3,
+                           generation = generation + 1, updated_at = ?4
+         WHERE account_id = ?5",
+        params![
+            client.map(Nonce::expose),
+            current.map(Nonce::expose),
+            previous.map(Nonce::expose),
+            now.0,
+            account
+        ],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// All nonces of an account. In-process use only: the daemon computes
+    /// digests with them and never sends them out.
+    pub fn nonces(&self, server_id: &str) -> Result<NonceSet> {
+        self.read(|tx| read_row(tx, account_id(tx, server_id)?))
+    }
+
+    /// Server nonces to try, in order: current, then previous. Empty when
+    /// none is stored (then only the default nonce remains, if the policy
+    /// allows it).
+    pub fn server_nonce_candidates(&self, server_id: &str) -> Result<Vec<ServerNonceCandidate>> {
+        let set = self.nonces(server_id)?;
+        let mut out = Vec::with_capacity(2);
+        if let Some(n) = set.server_current {
+            out.push(ServerNonceCandidate {
+                slot: ServerNonceSlot::Current,
+                nonce: n,
+            });
+        }
+        if let Some(n) = set.server_previous {
+            out.push(ServerNonceCandidate {
+                slot: ServerNonceSlot::Previous,
+                nonce: n,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Phase one of a rotation: `nonce` (just sent in a `Chal`) becomes the
+    /// current server nonce and the old current one becomes previous (an
+    /// older previous is dropped). One transaction.
+    pub fn commit_new_server_nonce(&self, server_id: &str, nonce: &Nonce, now: UnixTime) -> Result<()> {
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            let set = read_row(tx, id)?;
+            if set.server_current.as_ref().is_some_and(|c| c.ct_eq(nonce)) {
+                return Err(StoreError::InvalidInput {
+                    field: "server nonce",
+                    reason: "equals the current server nonce; issue a fresh random nonce",
+                });
+            }
+            write_row(tx, id, set.client.as_ref(), Some(nonce), set.server_current.as_ref(), now)?;
+            crate::audit::insert(
+                tx,
+                Some(server_id),
+                AuditEvent::NonceRotated,
+                &format!("generation {}", set.generation + 1),
+                now,
+            )
+        })
+    }
+
+    /// Phase two: the server authenticated with `used`. If that is the
+    /// current server nonce, the previous one is retired. Compares in
+    /// constant time.
+    pub fn confirm_server_nonce_used(
+        &self,
+        server_id: &str,
+        used: &Nonce,
+        now: UnixTime,
+    ) -> Result<Confirmation> {
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            let set = read_row(tx, id)?;
+            let Some(current) = set.server_current.as_ref().filter(|c| c.ct_eq(used)) else {
+                return Ok(Confirmation::NotCurrent);
+            };
+            if set.server_previous.is_none() {
+                return Ok(Confirmation::AlreadyConfirmed);
+            }
+            write_row(tx, id, set.client.as_ref(), Some(current), None, now)?;
+            crate::audit::insert(
+                tx,
+                Some(server_id),
+                AuditEvent::NonceConfirmed,
+                &format!("generation {}", set.generation + 1),
+                now,
+            )?;
+            Ok(Confirmation::RetiredPrevious)
+        })
+    }
+
+    /// Stores a new client nonce (from the server's `Chal`). One transaction.
+    pub fn set_client_nonce(&self, server_id: &str, nonce: &Nonce, now: UnixTime) -> Result<()> {
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            let set = read_row(tx, id)?;
+            write_row(
+                tx,
+                id,
+                Some(nonce),
+                set.server_current.as_ref(),
+                set.server_previous.as_ref(),
+                now,
+            )?;
+            crate::audit::insert(
+                tx,
+                Some(server_id),
+                AuditEvent::ClientNonceChanged,
+                &format!("generation {}", set.generation + 1),
+                now,
+            )
+        })
+    }
+
+    /// Commits the outcome of a resync session atomically: nonces, server
+    /// secret, state, and the pending work item, all or nothing.
+    pub fn commit_resync(&self, server_id: &str, c: &ResyncCommit, now: UnixTime) -> Result<()> {
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            let set = read_row(tx, id)?;
+            let mut changed = Vec::new();
+            if c.client_nonce.is_some() || c.server_nonce.is_some() {
+                let client = c.client_nonce.as_ref().or(set.client.as_ref());
+                let (current, previous) = match &c.server_nonce {
+                    Some(n) => (Some(n), None),
+                    None => (set.server_current.as_ref(), set.server_previous.as_ref()),
+                };
+                write_row(tx, id, client, current, previous, now)?;
+                changed.push(format!("nonces (generation {})", set.generation + 1));
+            }
+            if let Some(secret) = &c.server_secret {
+                tx.execute(
+                    "UPDATE accounts SET server_secret = ?1, updated_at = ?2 WHERE id = ?3",
+                    params![secret.expose(), now.0, id],
+                )?;
+                tx.execute(
+                    "DELETE FROM default_nonce_notifications WHERE account_id = ?1",
+                    [id],
+                )?;
+                changed.push("server secret".to_owned());
+            }
+            if let Some(p) = c.complete_pending {
+                tx.execute(
+                    "DELETE FROM pending_work WHERE id = ?1 AND account_id = ?2",
+                    params![p.0, id],
+                )?;
+            }
+            if !changed.is_empty() {
+                crate::audit::insert(
+                    tx,
+                    Some(server_id),
+                    AuditEvent::NonceRotated,
+                    &format!("resync committed: {}", changed.join(", ")),
+                    now,
+                )?;
+            }
+            set_state_in(tx, server_id, c.state, now)
+        })
+    }
+}
