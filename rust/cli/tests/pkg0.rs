@@ -459,7 +459,42 @@ fn bad_arguments_exit_2_without_echoing_secrets() {
             "password file",
         ),
     ];
-    for (args, problem) in cases {
+    let long_id = "x".repeat(256);
+    let more: [(&[&str], &str); 2] = [
+        (
+            &[
+                "pkg0",
+                "build",
+                "--server-id",
+                &long_id,
+                "--password",
+                "pw",
+                "--session-id",
+                "1",
+                "--nonce-hex",
+                "00",
+            ],
+            "256 bytes",
+        ),
+        (
+            &[
+                "pkg0",
+                "build",
+                "--server-id",
+                "x",
+                "--password",
+                "pw",
+                "--session-id",
+                "1",
+                "--nonce-hex",
+                "00",
+                "--version",
+                "13",
+            ],
+            "13",
+        ),
+    ];
+    for (args, problem) in cases.into_iter().chain(more) {
         let out = ctl(args, b"");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
         let line = stderr_line(&out);
