@@ -12,10 +12,13 @@ have python3 || need+=(python3)
 have ip || need+=(iproute2)
 have sqlite3 || need+=(sqlite3)
 have openssl || need+=(openssl)
+have tshark || need+=(tshark)
 [[ -e /usr/share/java/junit4.jar ]] || need+=(junit4)
 if ((${#need[@]})); then
     echo "installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # wireshark-common asks whether non-root users may capture: answer no.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
