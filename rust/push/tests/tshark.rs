@@ -84,7 +84,7 @@ fn tshark(dir: &Path, packets: &[Vec<u8>], encap: &[&str], fields: &[&str]) -> V
 #[ignore = "needs tshark; run by scripts/test.d/25-tshark.sh"]
 fn tshark_reads_our_wsp_pushes_over_udp_2948() {
     let dir = tempfile::tempdir().unwrap();
-    let pushes = vec![
+    let pushes = [
         WspPush::syncml_notification(1, &pkg0_with_vendor(0)),
         WspPush::new(
             2,
