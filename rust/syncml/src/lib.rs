@@ -15,28 +15,28 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-//X
+pub mod client;
 pub mod cred;
 pub mod element;
 mod error;
 pub mod hmac;
 mod mapping;
 pub mod model;
-//X
+pub mod notify;
 mod secret;
-//X
-//X
+pub mod server;
+mod session;
 mod settings;
 pub mod wbxml;
 pub mod xml;
 
-//X
+pub use client::{ClientParams, ClientSession, Step};
 pub use error::{DecodeError, EncodeError};
 pub use model::*;
-//X
+pub use notify::{NotificationPlan, ServerNotifier};
 pub use secret::{Nonce, Secret};
-//X
-//X
+pub use server::{ServerParams, ServerSession, ServerStep};
+pub use session::{Failure, FailureReason, NonceCommit, Outgoing, SessionOutcome};
 pub use settings::*;
 
 /// Encodes a message (XML without DOCTYPE, or WBXML).

@@ -234,6 +234,19 @@ impl OpaqueCmd {
     pub fn cmd_id(&self) -> u32 {
         self.cmd_id
     }
+    /// The same command with another `CmdID` (CmdIDs are per message).
+    pub fn with_cmd_id(&self, id: u32) -> OpaqueCmd {
+        let mut element = self.element.clone();
+        if let crate::element::Content::Children(children) = &mut element.content {
+            for c in children.iter_mut().filter(|c| c.tag.name() == "CmdID") {
+                c.content = crate::element::Content::Text(id.to_string());
+            }
+        }
+        OpaqueCmd {
+            cmd_id: id,
+            element,
+        }
+    }
     /// The command's name (`Exec`, …).
     pub fn name(&self) -> &'static str {
         self.element.tag.name()
