@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::http::{Request, Response};
 use crate::notify::{self, NonceChoice, NotifyError};
-use crate::state::{Device, Scheme, StoredNonce, Wire};
+use crate::state::{Device, Issued, Scheme, StoredNonce, Wire};
 use crate::timeline::now_ms;
 
 /// `Content-Type` of a notification body (raw Package #0 or WSP PDU).
@@ -244,6 +244,12 @@ impl App {
                     p.deliver_wsp = Some(wsp);
                 }
             }
+            let issued = Issued {
+                client_name: name.to_string(),
+                signed: signed.label().into(),
+                at_ms: now,
+            };
+            state.record_issued(sid, issued);
             Ok((bytes, signed, sid))
         });
         let (bytes, signed, sid) = match made {

@@ -26,6 +26,10 @@ pub struct Config {
     pub fallback_after_ms: u64,
     /// Replace the server AuthSecret at Pkg#4 of a resync session.
     pub rotate_secret: bool,
+    /// DM tree URI of the device's SRVCRED AAuthSecret (for the rotation).
+    pub secret_node_uri: String,
+    /// Our URL as put in the SyncHdr Source.
+    pub server_uri: String,
     /// Shell command that delivers a notification (bytes on stdin).
     pub deliver_cmd: Option<String>,
 }

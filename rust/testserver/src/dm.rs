@@ -1,35 +1,300 @@
-//! The SyncML DM endpoint (interim: the server session lands with rust/syncml's server role).
+//! `POST /dm`: the SyncML DM endpoint. Each session runs rust/syncml's
+//! [`ServerSession`] (the server role of the nonce-resync change request);
+//! this module only finds the session a message belongs to, persists what
+//! the state machine commits *before* the answer leaves, and writes the
+//! timeline.
+//!
+//! A session may start only with the session id of a Package #0 this server
+//! issued (and not yet answered); the notification names the device. Sessions
+//! in flight live in memory: after a server restart the device's next message
+//! gets 404 and its session fails cleanly, and the server's next
+//! default-nonce notification starts a new one (docs/field-test.md).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
+use dmnonce_proto::DefaultNonce;
+use dmnonce_syncml::server::SecretRotation;
+use dmnonce_syncml::{
+    decode, AuthScheme, NonceCommit, Outgoing, Secret, ServerParams, ServerSession, ServerStep,
+    SessionIdFormat,
+};
+
+use crate::admin::UpdateError;
 use crate::app::App;
 use crate::http::{Request, Response};
+use crate::state::{Device, Scheme, ServerState};
+use crate::timeline::now_ms;
 
-/// DM sessions in flight, by client name.
+/// One session in flight.
+struct Live {
+    client_name: String,
+    session: ServerSession,
+    /// Client messages received so far (1 = Pkg#1, 2 = Pkg#3, ...).
+    received: u32,
+}
+
+/// DM sessions in flight, by session id.
 #[derive(Default)]
 pub struct Sessions {
-    active: Mutex<HashMap<String, u16>>,
+    live: Mutex<HashMap<u16, Live>>,
 }
 
 impl Sessions {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u16, Live>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
     /// Whether a session with this device is in flight.
     pub fn is_active(&self, name: &str) -> bool {
-        self.active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(name)
+        self.lock().values().any(|l| l.client_name == name)
     }
     /// Forgets every session.
     pub fn clear(&self) {
-        self.active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.lock().clear();
     }
 }
 
+/// The session ids a `SessionID` text may denote (hex as most clients
+/// write it, then decimal; formats.md leaves the choice open).
+fn candidates(text: &str) -> Vec<u16> {
+    let mut ids: Vec<u16> = [SessionIdFormat::HexUpper, SessionIdFormat::Decimal]
+        .iter()
+        .filter_map(|f| f.parse(text))
+        .collect();
+    ids.dedup();
+    ids
+}
+
+fn random16() -> Result<[u8; 16], Response> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|_| Response::error(500, "random source failed"))?;
+    Ok(b)
+}
+
 /// `POST /dm`.
-pub fn handle(_app: &App, _req: &Request) -> Response {
-    Response::error(503, "server session not wired yet")
+pub fn handle(app: &App, req: &Request) -> Response {
+    match handle_inner(app, req) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn handle_inner(app: &App, req: &Request) -> Result<Response, Response> {
+    let (msg, _) = decode(&req.body).map_err(|e| {
+        log::warn!("/dm: undecodable message ({e})");
+        Response::error(400, format!("not a SyncML DM message: {e}"))
+    })?;
+    let ids = candidates(&msg.hdr.session_id);
+    let mut live = app.sessions.lock();
+    let sid = match ids.iter().find(|id| live.contains_key(id)) {
+        Some(id) => *id,
+        None => {
+            let (sid, started) = start(app, &ids)?;
+            live.insert(sid, started);
+            sid
+        }
+    };
+    let fresh = random16()?;
+    let Some(entry) = live.get_mut(&sid) else {
+        return Err(Response::error(500, "session vanished"));
+    };
+    entry.received += 1;
+    let pkg_in = 2 * entry.received - 1;
+    let name = entry.client_name.clone();
+    let step = entry
+        .session
+        .on_request(&req.body, req.header("x-syncml-hmac"), fresh);
+    match step {
+        ServerStep::Reply { commit, out } => {
+            log::info!("Pkg#{pkg_in} from {name} (session {sid:X}): credentials accepted");
+            if let Some(c) = &commit {
+                if let Err(r) = persist(app, &name, c, None) {
+                    live.remove(&sid);
+                    return Err(r);
+                }
+                describe_commit(&name, c);
+            }
+            log::info!("Pkg#{} to {name}", pkg_in + 1);
+            Ok(answer(out))
+        }
+        ServerStep::Finish { out, outcome } => {
+            live.remove(&sid);
+            log::info!("Pkg#{pkg_in} from {name} (session {sid:X}): credentials accepted");
+            persist(app, &name, &outcome.commit, Some(sid))?;
+            describe_commit(&name, &outcome.commit);
+            log::info!(
+                "Pkg#{} to {name}, signed with the new server nonce: session {sid:X} complete, \
+                 server in step with {name}",
+                pkg_in + 1
+            );
+            Ok(answer(out))
+        }
+        ServerStep::Failed { out, failure } => {
+            live.remove(&sid);
+            let reason = failure.reason.to_string();
+            log::warn!("Pkg#{pkg_in} from {name} (session {sid:X}): session failed: {reason}");
+            let _ = app.update(|state| {
+                if let Some(d) = state.devices.get_mut(&name) {
+                    d.last_error = Some(reason.clone());
+                }
+                Ok::<(), ()>(())
+            });
+            match out {
+                Some(out) => Ok(answer(out)),
+                None => Err(Response::error(400, reason)),
+            }
+        }
+    }
+}
+
+/// A new session for the first issued notification among `ids`.
+fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
+    let cfg = &app.config;
+    let now = now_ms();
+    let (sid, device, reading) = {
+        let state = app.state();
+        let Some((sid, issued)) = ids
+            .iter()
+            .find_map(|id| state.issued.get(id).map(|i| (*id, i)))
+        else {
+            log::warn!(
+                "/dm: message for a session this server never announced (or already finished)"
+            );
+            return Err(Response::error(
+                404,
+                "no notification was issued for this session id",
+            ));
+        };
+        let device = state
+            .devices
+            .get(&issued.client_name)
+            .cloned()
+            .ok_or_else(|| Response::error(404, "the notified device is no longer provisioned"))?;
+        let reading = match issued.signed.as_str() {
+            "default-zero" => DefaultNonce::Zero,
+            "default-text" => DefaultNonce::Text,
+            _ => cfg.default_nonce,
+        };
+        (sid, device, reading)
+    };
+    let rotate_server_secret = if cfg.rotate_secret {
+        let fresh = random16()?;
+        let text: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+        Some(SecretRotation {
+            node_uri: cfg.secret_node_uri.clone(),
+            new_secret: Secret::new(text.into_bytes()),
+        })
+    } else {
+        None
+    };
+    let params = ServerParams {
+        server_id: cfg.server_id.clone(),
+        server_uri: cfg.server_uri.clone(),
+        client_name: device.client_name.clone(),
+        client_secret: Secret::new(device.client_password.as_bytes()),
+        server_secret: Secret::new(device.server_password.as_bytes()),
+        session_id: sid,
+        session_id_format: None,
+        scheme: match device.auth_scheme {
+            Scheme::Md5 => AuthScheme::Md5,
+            Scheme::Hmac => AuthScheme::Hmac,
+        },
+        default_nonce: reading,
+        management: Vec::new(),
+        rotate_server_secret,
+        max_commands_per_message: None,
+    };
+    app.update(|state: &mut ServerState| {
+        if let Some(d) = state.devices.get_mut(&device.client_name) {
+            d.last_session_id = Some(sid);
+            d.last_session_started_ms = Some(now);
+            d.pending = None;
+        }
+        Ok::<(), ()>(())
+    })
+    .map_err(|_| Response::error(500, "state not saved"))?;
+    log::info!(
+        "session {sid:X} opened by {}: resync, client credentials checked with the {} nonce",
+        device.client_name,
+        match reading {
+            DefaultNonce::Text => "default-text",
+            DefaultNonce::Zero => "default-zero",
+        }
+    );
+    Ok((
+        sid,
+        Live {
+            client_name: device.client_name,
+            session: ServerSession::new(params),
+            received: 0,
+        },
+    ))
+}
+
+/// Applies a commit to the device and saves the state atomically (before the
+/// answer leaves: a kill after this point loses nothing the device will use).
+/// `finished`: the session with this id completed.
+fn persist(
+    app: &App,
+    name: &str,
+    commit: &NonceCommit,
+    finished: Option<u16>,
+) -> Result<(), Response> {
+    let r = app.update(|state: &mut ServerState| {
+        let d: &mut Device = state.devices.get_mut(name).ok_or(())?;
+        if let Some(n) = &commit.client_nonce {
+            d.client_nonce = Some(crate::state::StoredNonce::from_bytes(n.as_bytes()));
+        }
+        if let Some(n) = &commit.server_nonce {
+            d.server_nonce = Some(crate::state::StoredNonce::from_bytes(n.as_bytes()));
+        }
+        if let Some(s) = &commit.server_secret {
+            d.server_password = String::from_utf8_lossy(s.as_bytes()).into_owned();
+        }
+        if let Some(sid) = finished {
+            d.sessions_completed += 1;
+            d.resyncs_completed += 1;
+            d.last_error = None;
+            state.issued.remove(&sid);
+        }
+        Ok(())
+    });
+    r.map_err(|e: UpdateError<()>| match e {
+        UpdateError::Handler(()) => Response::error(404, "device removed during the session"),
+        UpdateError::Store(e) => {
+            log::error!("state not saved: {e:#}");
+            Response::error(500, "state not saved")
+        }
+    })
+}
+
+fn describe_commit(name: &str, c: &NonceCommit) {
+    if c.client_nonce.is_some() {
+        log::info!("  new client nonce for {name} stored; sent in the Chal of the 212 status");
+    }
+    if c.server_nonce.is_some() {
+        log::info!("  new server nonce from {name}'s Chal stored");
+    }
+    if c.server_secret.is_some() {
+        log::info!("  server AuthSecret for {name} replaced (change request step 6)");
+    }
+}
+
+fn answer(out: Outgoing) -> Response {
+    let mut resp = Response::new(200, out.content_type, out.body);
+    if let Some(h) = out.hmac_header {
+        resp.headers.push(("x-syncml-hmac".into(), h));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidates;
+
+    #[test]
+    fn session_id_text_is_read_as_hex_then_decimal() {
+        assert_eq!(candidates("102"), vec![0x102, 102]);
+        assert_eq!(candidates("1A"), vec![0x1A]);
+        assert_eq!(candidates("zz"), Vec::<u16>::new());
+    }
 }

@@ -58,6 +58,10 @@ struct Args {
     /// Replace the server AuthSecret at Pkg#4 of a resync session (change request step 6).
     #[arg(long)]
     rotate_secret: bool,
+    /// DM tree URI of the device's SRVCRED AAuthSecret node, replaced by --rotate-secret
+    /// (default `./DMAcc/<server-id>/AppAuth/SRVCRED/AAuthSecret`).
+    #[arg(long)]
+    secret_node: Option<String>,
     /// Shell command that delivers a notification to the device (the bytes on
     /// stdin); used by `"deliver":true` and the automatic fallback.
     #[arg(long)]
@@ -84,11 +88,20 @@ fn run(args: Args) -> Result<()> {
         (Some(c), Some(k)) => Some(tls::server_config(c, k)?),
         _ => None,
     };
+    let listener =
+        TcpListener::bind(&args.listen).with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let config = Config {
         server_id: args.server_id.clone(),
         default_nonce,
         fallback_after_ms: args.fallback_after_ms,
         rotate_secret: args.rotate_secret,
+        secret_node_uri: args
+            .secret_node
+            .clone()
+            .unwrap_or_else(|| format!("./DMAcc/{}/AppAuth/SRVCRED/AAuthSecret", args.server_id)),
+        server_uri: format!("{scheme}://{addr}/dm"),
         deliver_cmd: args.deliver_cmd.clone(),
     };
     let app = Arc::new(App::new(config, StateFile::new(&args.state)?)?);

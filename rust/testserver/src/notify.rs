@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use anyhow::{anyhow, Context, Result};
 use dmnonce_proto::{DefaultNonce, Notification, UiMode};
 use dmnonce_push::WspPush;
+use dmnonce_syncml::{Nonce, Secret, ServerNotifier};
 
 use crate::state::{Device, PendingNotification};
 
@@ -132,20 +133,29 @@ pub fn build(
     signed: Signed,
     wsp: bool,
 ) -> Result<Vec<u8>, NotifyError> {
-    let nonce = match signed {
-        Signed::Stored => device
-            .server_nonce
-            .as_ref()
-            .ok_or(NotifyError::NoStoredNonce)?
-            .bytes(),
-        Signed::Default(reading) => reading.bytes().to_vec(),
-    };
-    let mut note = Notification::new(server_id, session_id);
+    let mut notification = Notification::new(server_id, session_id);
     // Background: the device should not ask its user before a resync.
-    note.ui_mode = UiMode::Background;
-    let pkg0 = note
-        .sign(device.server_password.as_bytes(), &nonce)
-        .map_err(|e| NotifyError::Encode(e.to_string()))?;
+    notification.ui_mode = UiMode::Background;
+    let reading = match signed {
+        Signed::Default(reading) => reading,
+        Signed::Stored => DefaultNonce::Text,
+    };
+    let notifier = ServerNotifier {
+        notification,
+        server_secret: Secret::new(device.server_password.as_bytes()),
+        default_nonce: reading,
+    };
+    let pkg0 = match signed {
+        Signed::Stored => {
+            let stored = device
+                .server_nonce
+                .as_ref()
+                .ok_or(NotifyError::NoStoredNonce)?;
+            notifier.with_stored_nonce(&Nonce::new(stored.bytes()))
+        }
+        Signed::Default(_) => notifier.with_default_nonce(),
+    }
+    .map_err(|e| NotifyError::Encode(e.to_string()))?;
     if !wsp {
         return Ok(pkg0);
     }

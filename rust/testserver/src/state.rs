@@ -128,6 +128,20 @@ pub struct Device {
     pub pending: Option<PendingNotification>,
 }
 
+/// A Package #0 the server issued: a session with its id may follow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issued {
+    /// The device it was for.
+    pub client_name: String,
+    /// `stored`, `default-text` or `default-zero`.
+    pub signed: String,
+    /// When (ms since the epoch).
+    pub at_ms: u64,
+}
+
+/// How many issued notifications are remembered (oldest dropped first).
+const MAX_ISSUED: usize = 256;
+
 /// The whole persisted state.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ServerState {
@@ -137,6 +151,9 @@ pub struct ServerState {
     pub next_session_id: u16,
     /// Device accounts by client name.
     pub devices: BTreeMap<String, Device>,
+    /// Notifications issued and not yet answered by a session, by session id.
+    #[serde(default)]
+    pub issued: BTreeMap<u16, Issued>,
 }
 
 impl ServerState {
@@ -145,6 +162,23 @@ impl ServerState {
             format: FORMAT_VERSION,
             next_session_id: first_session_id.max(1),
             devices: BTreeMap::new(),
+            issued: BTreeMap::new(),
+        }
+    }
+
+    /// Records an issued notification (bounded: the oldest goes first).
+    pub fn record_issued(&mut self, session_id: u16, issued: Issued) {
+        self.issued.insert(session_id, issued);
+        while self.issued.len() > MAX_ISSUED {
+            let oldest = self
+                .issued
+                .iter()
+                .min_by_key(|(_, i)| i.at_ms)
+                .map(|(k, _)| *k);
+            match oldest {
+                Some(k) => self.issued.remove(&k),
+                None => break,
+            };
         }
     }
 

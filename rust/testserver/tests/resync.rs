@@ -1,0 +1,388 @@
+//! dmnonce-testserver end to end over real HTTP on 127.0.0.1: provisioning,
+//! notifications, a full resync session driven by rust/syncml's client role,
+//! snapshot/restore, the automatic fallback, restart, bad input, and the
+//! log never showing a secret or nonce.
+
+mod common;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use common::Server;
+use dmnonce_proto::{verify, DefaultNonce, Fallback, Package0, Verdict};
+use dmnonce_syncml::{
+    AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, Nonce, Secret, SessionIdFormat,
+    Step,
+};
+use serde_json::json;
+
+const SERVER_PW: &str = "srv-Secret-7";
+const CLIENT_PW: &str = "cli-Secret-9";
+const SERVER_NONCE: &[u8] = b"\x00old-server-nonce\x00";
+const CLIENT_NONCE: &[u8] = b"old-client-nonce";
+
+fn add_device(server: &Server, name: &str, scheme: &str, encoding: &str) {
+    let r = server.post_json(
+        "/admin/devices",
+        &json!({
+            "client_name": name, "server_password": SERVER_PW, "client_password": CLIENT_PW,
+            "auth_scheme": scheme, "encoding": encoding,
+            "server_nonce_b64": B64.encode(SERVER_NONCE), "client_nonce_b64": B64.encode(CLIENT_NONCE),
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
+fn notify(server: &Server, name: &str, nonce: &str) -> Package0 {
+    let r = server.post_json(
+        "/admin/notify",
+        &json!({ "client_name": name, "nonce": nonce }),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.syncml.notification")
+    );
+    Package0::decode(&r.body).expect("a Package #0")
+}
+
+fn verdict(pkg: &Package0, secret: &[u8], stored: &[u8]) -> Verdict {
+    verify(pkg, secret, &[stored], Fallback::default())
+}
+
+/// Runs the device side of a resync session for `pkg` against the server;
+/// returns (new client nonce, new server nonce, server secret now in use).
+fn run_device_session(
+    server: &Server,
+    name: &str,
+    pkg: &Package0,
+    scheme: AuthScheme,
+    encoding: Encoding,
+    reading: DefaultNonce,
+) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let params = ClientParams {
+        server_id: pkg.notification.server_id.clone(),
+        client_name: name.into(),
+        server_uri: format!("http://{}/dm", server.addr),
+        client_secret: Secret::new(CLIENT_PW.as_bytes()),
+        server_secret: Secret::new(SERVER_PW.as_bytes()),
+        session_id: pkg.notification.session_id,
+        session_id_format: SessionIdFormat::HexUpper,
+        encoding,
+        scheme,
+        default_nonce: reading,
+        dev_info: DevInfo {
+            dev_id: name.into(),
+            man: "dmnonce".into(),
+            model: "test".into(),
+            dm_v: "1.2".into(),
+            lang: "en".into(),
+        },
+        max_msg_size: None,
+        server_secret_uri: Some("./DMAcc/dmnonce-test/AppAuth/SRVCRED/AAuthSecret".into()),
+    };
+    let (mut session, mut out) = ClientSession::start(params, [7; 16]).expect("Pkg#1");
+    for round in 0..6 {
+        let mut extra = Vec::new();
+        if let Some(h) = &out.hmac_header {
+            extra.push(("x-syncml-hmac", h.as_str()));
+        }
+        let reply = server.post("/dm", out.content_type, &out.body, &extra);
+        assert_eq!(
+            reply.status,
+            200,
+            "round {round}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let fresh = [round as u8 + 0x40; 16];
+        match session.on_response(&reply.body, reply.header("x-syncml-hmac"), fresh) {
+            Step::Send(next) | Step::CommitThenSend(_, next) => out = next,
+            Step::Done(outcome) => {
+                let c = outcome.committed;
+                let secret = c
+                    .server_secret
+                    .map(|s| s.as_bytes().to_vec())
+                    .unwrap_or(SERVER_PW.as_bytes().to_vec());
+                return (
+                    c.client_nonce.expect("client nonce").as_bytes().to_vec(),
+                    c.server_nonce.expect("server nonce").as_bytes().to_vec(),
+                    secret,
+                );
+            }
+            Step::Failed(f) => panic!("device session failed: {}", f.reason),
+        }
+    }
+    panic!("session did not finish");
+}
+
+fn resync_round_trip(scheme: &str, encoding: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    add_device(&server, "dev-1", scheme, encoding);
+
+    let stored = notify(&server, "dev-1", "stored");
+    assert_eq!(
+        verdict(&stored, SERVER_PW.as_bytes(), SERVER_NONCE),
+        Verdict::Stored { index: 0 }
+    );
+    // The device lost its nonce (case 1): the stored-nonce Pkg#0 fails there.
+    assert_eq!(
+        verdict(&stored, SERVER_PW.as_bytes(), b"wiped"),
+        Verdict::Rejected
+    );
+
+    let fallback = notify(&server, "dev-1", "text");
+    assert_eq!(
+        verdict(&fallback, SERVER_PW.as_bytes(), b"wiped"),
+        Verdict::Default(DefaultNonce::Text)
+    );
+    let (s, e) = match (scheme, encoding) {
+        ("hmac", "wbxml") => (AuthScheme::Hmac, Encoding::Wbxml),
+        ("hmac", _) => (AuthScheme::Hmac, Encoding::Xml),
+        (_, "wbxml") => (AuthScheme::Md5, Encoding::Wbxml),
+        _ => (AuthScheme::Md5, Encoding::Xml),
+    };
+    let (_cn, sn, secret) =
+        run_device_session(&server, "dev-1", &fallback, s, e, DefaultNonce::Text);
+
+    // In step: the server's next stored-nonce Pkg#0 verifies with the new nonce.
+    let after = notify(&server, "dev-1", "stored");
+    assert_eq!(verdict(&after, &secret, &sn), Verdict::Stored { index: 0 });
+    assert_eq!(verdict(&after, &secret, SERVER_NONCE), Verdict::Rejected);
+
+    let info = server.get("/admin/devices/dev-1").json();
+    assert_eq!(info["resyncs_completed"], 1);
+    assert_eq!(info["sessions_completed"], 1);
+    assert_eq!(info["last_session_id"], fallback.notification.session_id);
+    assert!(info["last_error"].is_null());
+
+    // Nothing secret in the admin answer or on the timeline.
+    let log = server.log();
+    assert!(log.contains("complete"), "{log}");
+    for needle in [
+        SERVER_PW.to_string(),
+        CLIENT_PW.to_string(),
+        B64.encode(SERVER_NONCE),
+        B64.encode(&sn),
+    ] {
+        assert!(!log.contains(&needle), "log leaks a secret or nonce");
+        assert!(!info.to_string().contains(&needle));
+    }
+}
+
+#[test]
+fn resync_md5_xml_brings_server_and_device_in_step() {
+    resync_round_trip("md5", "xml");
+}
+
+#[test]
+fn resync_hmac_wbxml_brings_server_and_device_in_step() {
+    resync_round_trip("hmac", "wbxml");
+}
+
+#[test]
+fn restore_brings_back_the_old_nonces_case_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    add_device(&server, "dev-2", "md5", "xml");
+    assert_eq!(server.post_json("/admin/snapshot", &json!({})).status, 200);
+    let fallback = notify(&server, "dev-2", "zero");
+    let (_, sn, _) = run_device_session(
+        &server,
+        "dev-2",
+        &fallback,
+        AuthScheme::Md5,
+        Encoding::Xml,
+        DefaultNonce::Zero,
+    );
+    assert_eq!(
+        verdict(
+            &notify(&server, "dev-2", "stored"),
+            SERVER_PW.as_bytes(),
+            &sn
+        ),
+        Verdict::Stored { index: 0 }
+    );
+
+    assert_eq!(server.post_json("/admin/restore", &json!({})).status, 200);
+    // The restored server signs with the old nonce; the device holds the new one.
+    let stale = notify(&server, "dev-2", "stored");
+    assert_eq!(
+        verdict(&stale, SERVER_PW.as_bytes(), &sn),
+        Verdict::Rejected
+    );
+    assert_eq!(
+        verdict(&stale, SERVER_PW.as_bytes(), SERVER_NONCE),
+        Verdict::Stored { index: 0 }
+    );
+    assert_eq!(
+        server.get("/admin/devices/dev-2").json()["resyncs_completed"],
+        0
+    );
+}
+
+#[test]
+fn auto_falls_back_to_the_default_nonce_after_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &["--fallback-after-ms", "300", "--default-nonce", "zero"],
+    );
+    add_device(&server, "dev-3", "md5", "xml");
+    let first = notify(&server, "dev-3", "auto");
+    assert_eq!(
+        verdict(&first, SERVER_PW.as_bytes(), SERVER_NONCE),
+        Verdict::Stored { index: 0 }
+    );
+    let early = notify(&server, "dev-3", "auto");
+    assert_eq!(
+        verdict(&early, SERVER_PW.as_bytes(), SERVER_NONCE),
+        Verdict::Stored { index: 0 }
+    );
+    std::thread::sleep(std::time::Duration::from_millis(350));
+    let late = notify(&server, "dev-3", "auto");
+    assert_eq!(
+        verdict(&late, SERVER_PW.as_bytes(), b"x"),
+        Verdict::Default(DefaultNonce::Zero)
+    );
+}
+
+#[test]
+fn delivery_hook_gets_the_wsp_push_and_the_automatic_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("delivered");
+    std::fs::create_dir(&out).unwrap();
+    let hook = format!(
+        "cat > {}/$DMNONCE_NOTIFY_NONCE.$DMNONCE_NOTIFY_FORMAT",
+        out.display()
+    );
+    let state = dir.path().join("state");
+    let server = Server::start(
+        &state,
+        &["--fallback-after-ms", "200", "--deliver-cmd", &hook],
+    );
+    add_device(&server, "dev-4", "md5", "xml");
+    let r = server.post_json(
+        "/admin/notify",
+        &json!({"client_name": "dev-4", "nonce": "auto", "wsp": true, "deliver": true}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(std::fs::read(out.join("stored.wsp")).unwrap(), r.body);
+    // No session follows: the server sends the default-nonce push itself.
+    let fallback = out.join("default-text.wsp");
+    for _ in 0..50 {
+        if fallback.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let pdu = std::fs::read(&fallback).expect("fallback delivered");
+    let push = dmnonce_push::WspPush::decode(&pdu).unwrap();
+    let pkg = Package0::decode(&push.body).unwrap();
+    assert_eq!(
+        verdict(&pkg, SERVER_PW.as_bytes(), b"lost"),
+        Verdict::Default(DefaultNonce::Text)
+    );
+    assert!(server.log().contains("falling back to the default nonce"));
+}
+
+#[test]
+fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let server = Server::start(dir.path(), &[]);
+        add_device(&server, "dev-5", "hmac", "xml");
+    }
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(server.get("/admin/devices/dev-5").status, 200);
+    let pkg = notify(&server, "dev-5", "stored");
+    assert_eq!(
+        verdict(&pkg, SERVER_PW.as_bytes(), SERVER_NONCE),
+        Verdict::Stored { index: 0 }
+    );
+    // Provisioning twice is refused, not silently replaced.
+    let again = server.post_json(
+        "/admin/devices",
+        &json!({"client_name": "dev-5", "server_password": "x", "client_password": "y"}),
+    );
+    assert_eq!(again.status, 409);
+}
+
+#[test]
+fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(
+        server
+            .post("/dm", "application/vnd.syncml.dm+xml", b"garbage", &[])
+            .status,
+        400
+    );
+    assert_eq!(
+        server
+            .post("/admin/devices", "application/json", b"{", &[])
+            .status,
+        400
+    );
+    assert_eq!(
+        server
+            .post_json("/admin/notify", &json!({"client_name": "nobody"}))
+            .status,
+        404
+    );
+    assert_eq!(server.get("/admin/devices/nobody").status, 404);
+    assert_eq!(server.post_json("/admin/restore", &json!({})).status, 409);
+    let no_nonce = server.post_json(
+        "/admin/devices",
+        &json!({"client_name": "fresh", "server_password": "a", "client_password": "b"}),
+    );
+    assert_eq!(no_nonce.status, 201);
+    assert_eq!(
+        server
+            .post_json(
+                "/admin/notify",
+                &json!({"client_name": "fresh", "nonce": "stored"})
+            )
+            .status,
+        409
+    );
+    assert_eq!(
+        server
+            .post_json(
+                "/admin/notify",
+                &json!({"client_name": "fresh", "nonce": "bogus"})
+            )
+            .status,
+        400
+    );
+    // A well-formed message for a session that was never announced.
+    let params = ClientParams {
+        server_id: "dmnonce-test".into(),
+        client_name: "fresh".into(),
+        server_uri: "http://x/dm".into(),
+        client_secret: Secret::new(b"b".to_vec()),
+        server_secret: Secret::new(b"a".to_vec()),
+        session_id: 0xBEEF,
+        session_id_format: SessionIdFormat::HexUpper,
+        encoding: Encoding::Xml,
+        scheme: AuthScheme::Md5,
+        default_nonce: DefaultNonce::Text,
+        dev_info: DevInfo {
+            dev_id: "fresh".into(),
+            man: "m".into(),
+            model: "m".into(),
+            dm_v: "1.2".into(),
+            lang: "en".into(),
+        },
+        max_msg_size: None,
+        server_secret_uri: None,
+    };
+    let (_, pkg1) = ClientSession::start(params, [0; 16]).unwrap();
+    assert_eq!(
+        server
+            .post("/dm", pkg1.content_type, &pkg1.body, &[])
+            .status,
+        404
+    );
+    let _ = Nonce::new(vec![]);
+    assert_eq!(server.get("/admin/devices/fresh").status, 200);
+}
