@@ -386,3 +386,33 @@ fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
     let _ = Nonce::new(vec![]);
     assert_eq!(server.get("/admin/devices/fresh").status, 200);
 }
+
+#[test]
+fn rotate_secret_replaces_the_server_secret_at_pkg4() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--rotate-secret"]);
+    add_device(&server, "dev-6", "md5", "xml");
+    let fallback = notify(&server, "dev-6", "text");
+    let (_, sn, secret) = run_device_session(
+        &server,
+        "dev-6",
+        &fallback,
+        AuthScheme::Md5,
+        Encoding::Xml,
+        DefaultNonce::Text,
+    );
+    assert_ne!(
+        secret,
+        SERVER_PW.as_bytes(),
+        "the device took the new secret"
+    );
+    let after = notify(&server, "dev-6", "stored");
+    assert_eq!(verdict(&after, &secret, &sn), Verdict::Stored { index: 0 });
+    assert_eq!(
+        verdict(&after, SERVER_PW.as_bytes(), &sn),
+        Verdict::Rejected
+    );
+    let log = server.log();
+    assert!(log.contains("AuthSecret for dev-6 replaced"), "{log}");
+    assert!(!log.contains(std::str::from_utf8(&secret).unwrap()));
+}
