@@ -126,10 +126,12 @@ impl Store {
                 .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?;
             Ok(AccountSecrets {
                 client_name: name,
-                client_secret: AuthSecret::new(client)
-                    .map_err(|_| StoreError::CorruptValue { column: "client_secret" })?,
-                server_secret: AuthSecret::new(server)
-                    .map_err(|_| StoreError::CorruptValue { column: "server_secret" })?,
+                client_secret: AuthSecret::new(client).map_err(|_| StoreError::CorruptValue {
+                    column: "client_secret",
+                })?,
+                server_secret: AuthSecret::new(server).map_err(|_| StoreError::CorruptValue {
+                    column: "server_secret",
+                })?,
             })
         })
     }
@@ -235,7 +237,13 @@ pub(crate) fn set_state_in(
             ("resyncing", SyncState::NeedsResync) => AuditEvent::ResyncFailed,
             _ => AuditEvent::StateChanged,
         };
-        crate::audit::insert(conn, Some(server_id), event, &format!("{old} -> {state}"), now)?;
+        crate::audit::insert(
+            conn,
+            Some(server_id),
+            event,
+            &format!("{old} -> {state}"),
+            now,
+        )?;
     }
     Ok(())
 }

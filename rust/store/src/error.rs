@@ -29,7 +29,10 @@ impl std::fmt::Display for KeyFileProblem {
                  (or replace it if it may have leaked)"
             ),
             KeyFileProblem::WrongLength { len } => {
-                write!(f, "is {len} bytes long, a key file holds exactly 32 raw bytes")
+                write!(
+                    f,
+                    "is {len} bytes long, a key file holds exactly 32 raw bytes"
+                )
             }
             KeyFileProblem::NotRegularFile => f.write_str("is not a regular file"),
         }

@@ -86,21 +86,26 @@ fn nonce_col(v: Option<Vec<u8>>, column: &'static str) -> Result<Option<Nonce>> 
 }
 
 pub(crate) fn read_row(conn: &Connection, account: i64) -> Result<NonceSet> {
-    let (c, cur, prev, generation, at): (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, i64, i64) =
-        conn.query_row(
-            "SELECT client_nonce, server_current, server_previous, generation, updated_at
-             FROM nonces WHERE account_id = ?1",
-            [account],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )?;
-    Ok(NonceSet {
-        client: nonce_col(c, "client_nonce")?,
-        server_current: nonce_col(cur, "server_current")?,
-        server_previous: nonce_col(prev, "server_previous")?,
-        generation: u64::try_from(generation)
-            .map_err(|_| StoreError::CorruptValue { column: "generation" })?,
-        updated_at: UnixTime(at),
-    })
+    conn.query_row(
+        "SELECT client_nonce, server_current, server_previous, generation, updated_at
+         FROM nonces WHERE account_id = ?1",
+        [account],
+        |r| {
+            Ok((|| -> Result<NonceSet> {
+                Ok(NonceSet {
+                    client: nonce_col(r.get(0)?, "client_nonce")?,
+                    server_current: nonce_col(r.get(1)?, "server_current")?,
+                    server_previous: nonce_col(r.get(2)?, "server_previous")?,
+                    generation: u64::try_from(r.get::<_, i64>(3)?).map_err(|_| {
+                        StoreError::CorruptValue {
+                            column: "generation",
+                        }
+                    })?,
+                    updated_at: UnixTime(r.get(4)?),
+                })
+            })())
+        },
+    )?
 }
 
 fn write_row(
@@ -157,7 +162,12 @@ impl Store {
     /// Phase one of a rotation: `nonce` (just sent in a `Chal`) becomes the
     /// current server nonce and the old current one becomes previous (an
     /// older previous is dropped). One transaction.
-    pub fn commit_new_server_nonce(&self, server_id: &str, nonce: &Nonce, now: UnixTime) -> Result<()> {
+    pub fn commit_new_server_nonce(
+        &self,
+        server_id: &str,
+        nonce: &Nonce,
+        now: UnixTime,
+    ) -> Result<()> {
         self.write(|tx| {
             let id = account_id(tx, server_id)?;
             let set = read_row(tx, id)?;
@@ -167,7 +177,14 @@ impl Store {
                     reason: "equals the current server nonce; issue a fresh random nonce",
                 });
             }
-            write_row(tx, id, set.client.as_ref(), Some(nonce), set.server_current.as_ref(), now)?;
+            write_row(
+                tx,
+                id,
+                set.client.as_ref(),
+                Some(nonce),
+                set.server_current.as_ref(),
+                now,
+            )?;
             crate::audit::insert(
                 tx,
                 Some(server_id),

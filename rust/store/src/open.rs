@@ -110,7 +110,9 @@ fn initialize(path: &Path, cipher: &Cipher<'_>) -> Result<Health> {
     apply_cipher(&conn, cipher)?;
     // First read of the file: with SQLCipher this decrypts and MAC-checks
     // page 1, so it is where a wrong key shows up.
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
         Ok(_) => {}
         Err(e) => return classify(e),
     }
@@ -169,7 +171,10 @@ fn classify(e: rusqlite::Error) -> Result<Health> {
 /// True for a file that exists and holds nothing (no bytes, no WAL frames).
 fn is_empty_file(path: &Path) -> bool {
     let len = |p: &Path| p.metadata().map(|m| m.len()).ok();
-    len(path) == Some(0) && companions(path)[0].metadata().map_or(true, |m| m.len() == 0)
+    len(path) == Some(0)
+        && companions(path)[0]
+            .metadata()
+            .map_or(true, |m| m.len() == 0)
 }
 
 impl Store {
@@ -245,8 +250,7 @@ impl Store {
                 })
             }
         };
-        let (store, mut report) =
-            Self::finish_open(db_path, conn, cipher, &[], now)?;
+        let (store, mut report) = Self::finish_open(db_path, conn, cipher, &[], now)?;
         report.provisioned = store.write(|tx| {
             let mut created = Vec::new();
             for p in provisioning {

@@ -138,12 +138,12 @@ impl Store {
 
     /// Removes a finished item. [`StoreError::UnknownPending`] if it is gone.
     pub fn complete_pending(&self, id: PendingId) -> Result<()> {
-        self.write(|tx| {
-            match tx.execute("DELETE FROM pending_work WHERE id = ?1", [id.0])? {
+        self.write(
+            |tx| match tx.execute("DELETE FROM pending_work WHERE id = ?1", [id.0])? {
                 0 => Err(StoreError::UnknownPending(id.0)),
                 _ => Ok(()),
-            }
-        })
+            },
+        )
     }
 
     /// Records a failed attempt (the item stays pending); returns the number

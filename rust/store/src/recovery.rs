@@ -31,7 +31,9 @@ pub(crate) fn move_aside(db: &Path, now: UnixTime) -> Result<Vec<PathBuf>> {
             }
             let candidate = PathBuf::from(name);
             let taken = candidate.symlink_metadata().is_ok()
-                || companions(&candidate).iter().any(|c| c.symlink_metadata().is_ok());
+                || companions(&candidate)
+                    .iter()
+                    .any(|c| c.symlink_metadata().is_ok());
             if !taken {
                 break candidate;
             }

@@ -22,12 +22,22 @@ fn account_crud_round_trips_and_errors_are_typed() {
         store.create_account(&provisioning("a"), T0),
         Err(StoreError::AccountExists(_))
     ));
-    let ids: Vec<_> = store.accounts().unwrap().into_iter().map(|a| a.server_id).collect();
+    let ids: Vec<_> = store
+        .accounts()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.server_id)
+        .collect();
     assert_eq!(ids, ["a", "b"]);
     let a = store.account("a").unwrap();
     assert_eq!(
         (a.auth_scheme, a.encoding, a.policy, a.state),
-        (AuthScheme::Md5, Encoding::Wbxml, Policy::Allow, SyncState::InSync)
+        (
+            AuthScheme::Md5,
+            Encoding::Wbxml,
+            Policy::Allow,
+            SyncState::InSync
+        )
     );
     let later = UnixTime(T0.0 + 60);
     store
@@ -46,13 +56,28 @@ fn account_crud_round_trips_and_errors_are_typed() {
         .unwrap();
     let a = store.account("a").unwrap();
     assert_eq!(a.server_url, "https://127.0.0.1:9443/dm");
-    assert_eq!((a.auth_scheme, a.encoding, a.policy), (AuthScheme::Hmac, Encoding::Xml, Policy::Deny));
+    assert_eq!(
+        (a.auth_scheme, a.encoding, a.policy),
+        (AuthScheme::Hmac, Encoding::Xml, Policy::Deny)
+    );
     assert_eq!(a.updated_at, later);
-    assert_eq!(store.account_secrets("a").unwrap().client_secret.expose(), b"new-client-secret");
+    assert_eq!(
+        store.account_secrets("a").unwrap().client_secret.expose(),
+        b"new-client-secret"
+    );
     store.delete_account("a", later).unwrap();
-    assert!(matches!(store.account("a"), Err(StoreError::UnknownAccount(_))));
-    assert!(matches!(store.nonces("a"), Err(StoreError::UnknownAccount(_))));
-    assert!(matches!(store.delete_account("a", later), Err(StoreError::UnknownAccount(_))));
+    assert!(matches!(
+        store.account("a"),
+        Err(StoreError::UnknownAccount(_))
+    ));
+    assert!(matches!(
+        store.nonces("a"),
+        Err(StoreError::UnknownAccount(_))
+    ));
+    assert!(matches!(
+        store.delete_account("a", later),
+        Err(StoreError::UnknownAccount(_))
+    ));
 }
 
 #[test]
@@ -61,15 +86,27 @@ fn bad_input_is_refused_with_a_typed_error() {
     let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[]);
     let mut p = provisioning("x");
     p.server_id = String::new();
-    assert!(matches!(store.create_account(&p, T0), Err(StoreError::InvalidInput { .. })));
+    assert!(matches!(
+        store.create_account(&p, T0),
+        Err(StoreError::InvalidInput { .. })
+    ));
     p.server_id = "s".repeat(256);
-    assert!(matches!(store.create_account(&p, T0), Err(StoreError::InvalidInput { .. })));
+    assert!(matches!(
+        store.create_account(&p, T0),
+        Err(StoreError::InvalidInput { .. })
+    ));
     let mut p = provisioning("x");
     p.server_url = "https://a\nb".into();
-    assert!(matches!(store.create_account(&p, T0), Err(StoreError::InvalidInput { .. })));
+    assert!(matches!(
+        store.create_account(&p, T0),
+        Err(StoreError::InvalidInput { .. })
+    ));
     assert!(store.accounts().unwrap().is_empty());
     assert!("bogus".parse::<Policy>().is_err());
-    assert_eq!("needs-resync".parse::<SyncState>().unwrap(), SyncState::NeedsResync);
+    assert_eq!(
+        "needs-resync".parse::<SyncState>().unwrap(),
+        SyncState::NeedsResync
+    );
 }
 
 #[test]
@@ -78,14 +115,19 @@ fn provisioning_at_open_adds_missing_accounts_only() {
     let key = Key::generate().unwrap();
     let (store, report) = open(dir.path(), &key, &[provisioning("a")]);
     assert_eq!(report.provisioned, ["a"]);
-    store.commit_new_server_nonce("a", &nonce("N1"), T0).unwrap();
+    store
+        .commit_new_server_nonce("a", &nonce("N1"), T0)
+        .unwrap();
     drop(store);
     let (store, report) = open(dir.path(), &key, &[provisioning("a"), provisioning("b")]);
     assert_eq!(report.outcome, OpenOutcome::Opened);
     assert_eq!(report.schema_version_found, 1);
     assert_eq!(report.provisioned, ["b"]);
     // Existing account untouched by provisioning.
-    assert_eq!(store.nonces("a").unwrap().server_current.unwrap().expose(), b"N1");
+    assert_eq!(
+        store.nonces("a").unwrap().server_current.unwrap().expose(),
+        b"N1"
+    );
 }
 
 #[test]
@@ -93,8 +135,12 @@ fn pending_work_survives_restart_and_records_failures() {
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     let (store, _) = open(dir.path(), &key, &[provisioning("a")]);
-    let id1 = store.record_pending("a", PendingKind::ClientAlert, b"alert-1", T0).unwrap();
-    let id2 = store.record_pending("a", PendingKind::ResyncSession, b"pkg0-2", T0).unwrap();
+    let id1 = store
+        .record_pending("a", PendingKind::ClientAlert, b"alert-1", T0)
+        .unwrap();
+    let id2 = store
+        .record_pending("a", PendingKind::ResyncSession, b"pkg0-2", T0)
+        .unwrap();
     assert!(matches!(
         store.record_pending("zz", PendingKind::ClientAlert, b"", T0),
         Err(StoreError::UnknownAccount(_))
@@ -104,10 +150,23 @@ fn pending_work_survives_restart_and_records_failures() {
     let work = store.pending().unwrap();
     assert_eq!(work.iter().map(|w| w.id).collect::<Vec<_>>(), [id1, id2]);
     assert_eq!(work[0].payload, b"alert-1");
-    assert_eq!(store.fail_pending(id2, "server unreachable", UnixTime(T0.0 + 9)).unwrap(), 1);
-    assert_eq!(store.fail_pending(id2, "server unreachable", UnixTime(T0.0 + 19)).unwrap(), 2);
+    assert_eq!(
+        store
+            .fail_pending(id2, "server unreachable", UnixTime(T0.0 + 9))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .fail_pending(id2, "server unreachable", UnixTime(T0.0 + 19))
+            .unwrap(),
+        2
+    );
     store.complete_pending(id1).unwrap();
-    assert!(matches!(store.complete_pending(id1), Err(StoreError::UnknownPending(_))));
+    assert!(matches!(
+        store.complete_pending(id1),
+        Err(StoreError::UnknownPending(_))
+    ));
     let work = store.pending().unwrap();
     assert_eq!(work.len(), 1);
     assert_eq!(work[0].attempts, 2);
@@ -122,7 +181,9 @@ fn pending_work_survives_restart_and_records_failures() {
 fn audit_log_is_ordered_paged_and_free_of_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[provisioning("a")]);
-    store.commit_new_server_nonce("a", &nonce("NEWNONCE-xyz"), T0).unwrap();
+    store
+        .commit_new_server_nonce("a", &nonce("NEWNONCE-xyz"), T0)
+        .unwrap();
     store.set_state("a", SyncState::Resyncing, T0).unwrap();
     store.set_state("a", SyncState::NeedsResync, T0).unwrap();
     store
@@ -135,7 +196,9 @@ fn audit_log_is_ordered_paged_and_free_of_secrets() {
             T0,
         )
         .unwrap();
-    store.append_audit(Some("a"), AuditEvent::Daemon, "operator note", T0).unwrap();
+    store
+        .append_audit(Some("a"), AuditEvent::Daemon, "operator note", T0)
+        .unwrap();
     let all = store.audit_log(0, 1000).unwrap();
     let events: Vec<_> = all.iter().map(|e| e.event).collect();
     assert_eq!(
@@ -187,6 +250,9 @@ fn store_is_usable_from_several_threads() {
     for i in 0..4 {
         let set = store.nonces(&format!("t{i}")).unwrap();
         assert_eq!(set.generation, 25);
-        assert_eq!(set.server_current.unwrap().expose(), format!("t{i}-24").as_bytes());
+        assert_eq!(
+            set.server_current.unwrap().expose(),
+            format!("t{i}-24").as_bytes()
+        );
     }
 }

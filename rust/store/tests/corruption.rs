@@ -25,7 +25,11 @@ fn populated_store(dir: &Path, key: &Key) {
 fn assert_recovered(dir: &Path, key: &Key) {
     let prov = [provisioning("srv-a"), provisioning("srv-b")];
     let (store, report) = Store::open(&db_path(dir), key, Some(&prov), T0).expect("recovers");
-    let OpenOutcome::Recovered { moved_aside, reason } = &report.outcome else {
+    let OpenOutcome::Recovered {
+        moved_aside,
+        reason,
+    } = &report.outcome
+    else {
         panic!("not recovered: {report:?}");
     };
     println!("recovered: {reason}");
@@ -35,14 +39,20 @@ fn assert_recovered(dir: &Path, key: &Key) {
         assert!(p.to_string_lossy().contains(".corrupt-20261129T015510Z"));
     }
     assert_eq!(files_containing(dir, ".corrupt-").len(), moved_aside.len());
-    assert_eq!(report.provisioned, vec!["srv-a".to_owned(), "srv-b".to_owned()]);
+    assert_eq!(
+        report.provisioned,
+        vec!["srv-a".to_owned(), "srv-b".to_owned()]
+    );
     for a in store.accounts().unwrap() {
         assert_eq!(a.state, SyncState::NeedsResync, "{}", a.server_id);
         let n = store.nonces(&a.server_id).unwrap();
         assert!(n.client.is_none() && n.server_current.is_none() && n.server_previous.is_none());
         // Secrets come back from provisioning.
         let s = store.account_secrets(&a.server_id).unwrap();
-        assert_eq!(s.server_secret.expose(), format!("SERVERSECRET-{}", a.server_id).as_bytes());
+        assert_eq!(
+            s.server_secret.expose(),
+            format!("SERVERSECRET-{}", a.server_id).as_bytes()
+        );
     }
     let audit = store.audit_log(0, 100).unwrap();
     assert!(audit.iter().any(|e| e.event == AuditEvent::StoreRecovered));
@@ -87,7 +97,12 @@ fn truncated_store_is_recovered() {
     populated_store(dir.path(), &key);
     let path = db_path(dir.path());
     let len = fs::metadata(&path).unwrap().len();
-    fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 2 + 7).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len / 2 + 7)
+        .unwrap();
     assert_recovered(dir.path(), &key);
 }
 
@@ -142,6 +157,10 @@ fn recovery_twice_in_the_same_second_keeps_both_files() {
     let (_, report) = open(dir.path(), &key, &[]);
     assert!(matches!(report.outcome, OpenOutcome::Recovered { .. }));
     let moved = files_containing(dir.path(), ".corrupt-");
-    assert!(moved.iter().any(|p| fs::read(p).unwrap() == vec![1u8; 8192]));
-    assert!(moved.iter().any(|p| fs::read(p).unwrap() == vec![2u8; 8192]));
+    assert!(moved
+        .iter()
+        .any(|p| fs::read(p).unwrap() == vec![1u8; 8192]));
+    assert!(moved
+        .iter()
+        .any(|p| fs::read(p).unwrap() == vec![2u8; 8192]));
 }

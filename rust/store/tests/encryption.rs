@@ -45,7 +45,10 @@ fn database_and_wal_hold_no_secret_in_clear() {
     let (store, _) = open(dir.path(), &key, &[provisioning(SERVER_ID)]);
     write_markers(&store);
     let (db, wal) = file_and_wal(store.path());
-    assert!(!wal.is_empty(), "expected WAL frames while the store is open");
+    assert!(
+        !wal.is_empty(),
+        "expected WAL frames while the store is open"
+    );
     for m in markers() {
         assert!(!contains(&db, m.as_bytes()), "{m} in clear in the database");
         assert!(!contains(&wal, m.as_bytes()), "{m} in clear in the WAL");
@@ -53,7 +56,10 @@ fn database_and_wal_hold_no_secret_in_clear() {
     drop(store);
     let (db, _) = file_and_wal(&db_path(dir.path()));
     for m in markers() {
-        assert!(!contains(&db, m.as_bytes()), "{m} in clear after checkpoint");
+        assert!(
+            !contains(&db, m.as_bytes()),
+            "{m} in clear after checkpoint"
+        );
     }
 }
 
@@ -69,7 +75,10 @@ fn the_scan_finds_markers_in_an_unencrypted_control_database() {
     let (db, wal) = file_and_wal(store.path());
     let both = [db, wal].concat();
     for m in markers() {
-        assert!(contains(&both, m.as_bytes()), "{m} not found in the plain control");
+        assert!(
+            contains(&both, m.as_bytes()),
+            "{m} not found in the plain control"
+        );
     }
 }
 
@@ -91,7 +100,11 @@ fn sqlite3_cli_cannot_read_the_store() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "sqlite3 read the store: {:?}", out.stdout);
+    assert!(
+        !out.status.success(),
+        "sqlite3 read the store: {:?}",
+        out.stdout
+    );
     assert!(stderr.contains("not a database"), "{stderr}");
     assert!(!contains(&out.stdout, SERVER_ID.as_bytes()));
 }
@@ -106,17 +119,29 @@ fn wrong_key_is_refused_and_the_file_is_untouched() {
     let before = fs::read(db_path(dir.path())).unwrap();
     let names_before = files_containing(dir.path(), "");
     let wrong = Key::generate().unwrap();
-    let err = Store::open(&db_path(dir.path()), &wrong, Some(&[provisioning(SERVER_ID)]), T0)
-        .expect_err("wrong key accepted");
+    let err = Store::open(
+        &db_path(dir.path()),
+        &wrong,
+        Some(&[provisioning(SERVER_ID)]),
+        T0,
+    )
+    .expect_err("wrong key accepted");
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
-    assert!(err.to_string().contains("wrong key or not a dmnonce database"));
+    assert!(err
+        .to_string()
+        .contains("wrong key or not a dmnonce database"));
     assert_eq!(fs::read(db_path(dir.path())).unwrap(), before);
     assert_eq!(files_containing(dir.path(), ""), names_before);
     // The right key still opens it, with the data intact.
     let (store, report) = open(dir.path(), &key, &[]);
     assert_eq!(report.outcome, OpenOutcome::Opened);
     assert_eq!(
-        store.nonces(SERVER_ID).unwrap().server_current.unwrap().expose(),
+        store
+            .nonces(SERVER_ID)
+            .unwrap()
+            .server_current
+            .unwrap()
+            .expose(),
         b"ROTATEDNONCE-0123456789"
     );
 }

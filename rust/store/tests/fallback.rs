@@ -33,8 +33,9 @@ fn store_with(policy: Policy) -> (tempfile::TempDir, Store) {
 fn fresh_notification_is_accepted_once_and_starts_a_resync() {
     let (_dir, store) = store_with(Policy::Allow);
     let (bytes, n) = pkg0(1);
-    let FallbackVerdict::Fresh { pending } =
-        store.check_and_record_default_nonce_notification("s", &n, T0).unwrap()
+    let FallbackVerdict::Fresh { pending } = store
+        .check_and_record_default_nonce_notification("s", &n, T0)
+        .unwrap()
     else {
         panic!("not fresh");
     };
@@ -51,10 +52,19 @@ fn fresh_notification_is_accepted_once_and_starts_a_resync() {
             .unwrap(),
         FallbackVerdict::Replay
     );
-    let events: Vec<_> = store.audit_log(0, 100).unwrap().into_iter().map(|e| e.event).collect();
+    let events: Vec<_> = store
+        .audit_log(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
     assert!(events.contains(&AuditEvent::FallbackUsed));
     assert!(events.contains(&AuditEvent::ReplayRejected));
-    assert_eq!(store.pending().unwrap().len(), 1, "a replay must not add work");
+    assert_eq!(
+        store.pending().unwrap().len(),
+        1,
+        "a replay must not add work"
+    );
 }
 
 #[test]
@@ -65,13 +75,17 @@ fn replay_cache_survives_restart() {
     {
         let (store, _) = open(dir.path(), &key, &[provisioning("s")]);
         assert!(matches!(
-            store.check_and_record_default_nonce_notification("s", &n, T0).unwrap(),
+            store
+                .check_and_record_default_nonce_notification("s", &n, T0)
+                .unwrap(),
             FallbackVerdict::Fresh { .. }
         ));
     }
     let (store, _) = open(dir.path(), &key, &[provisioning("s")]);
     assert_eq!(
-        store.check_and_record_default_nonce_notification("s", &n, T0).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("s", &n, T0)
+            .unwrap(),
         FallbackVerdict::Replay
     );
 }
@@ -86,11 +100,15 @@ fn replay_cache_is_per_account_and_cleared_by_a_new_server_secret() {
     );
     let (_, n) = pkg0(3);
     assert!(matches!(
-        store.check_and_record_default_nonce_notification("a", &n, T0).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("a", &n, T0)
+            .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
     assert!(matches!(
-        store.check_and_record_default_nonce_notification("b", &n, T0).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("b", &n, T0)
+            .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
     store
@@ -106,7 +124,9 @@ fn replay_cache_is_per_account_and_cleared_by_a_new_server_secret() {
     // Digests made with the old secret can no longer verify, so the cache
     // entry is gone; one made with the new secret is a new notification.
     assert!(matches!(
-        store.check_and_record_default_nonce_notification("a", &n, T0).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("a", &n, T0)
+            .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
 }
@@ -123,7 +143,9 @@ fn rate_limit_counts_accepted_fallbacks_in_a_sliding_window() {
         let at = UnixTime(T0.0 + i64::from(i) * 600);
         assert!(
             matches!(
-                store.check_and_record_default_nonce_notification("s", &n, at).unwrap(),
+                store
+                    .check_and_record_default_nonce_notification("s", &n, at)
+                    .unwrap(),
                 FallbackVerdict::Fresh { .. }
             ),
             "fallback {i}"
@@ -132,7 +154,9 @@ fn rate_limit_counts_accepted_fallbacks_in_a_sliding_window() {
     let (_, n) = pkg0(10);
     let at = UnixTime(T0.0 + 1500);
     assert_eq!(
-        store.check_and_record_default_nonce_notification("s", &n, at).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("s", &n, at)
+            .unwrap(),
         FallbackVerdict::RateLimited {
             retry_after: UnixTime(T0.0 + 3600)
         }
@@ -141,15 +165,24 @@ fn rate_limit_counts_accepted_fallbacks_in_a_sliding_window() {
     // has moved on.
     let later = UnixTime(T0.0 + 3600);
     assert!(matches!(
-        store.check_and_record_default_nonce_notification("s", &n, later).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("s", &n, later)
+            .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
     let (_, n2) = pkg0(11);
     assert!(matches!(
-        store.check_and_record_default_nonce_notification("s", &n2, later).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("s", &n2, later)
+            .unwrap(),
         FallbackVerdict::RateLimited { .. }
     ));
-    let events: Vec<_> = store.audit_log(0, 100).unwrap().into_iter().map(|e| e.event).collect();
+    let events: Vec<_> = store
+        .audit_log(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
     assert!(events.contains(&AuditEvent::FallbackRateLimited));
 }
 
@@ -160,10 +193,14 @@ fn default_limit_is_five_per_hour() {
     let verdicts: Vec<_> = (0..6u8)
         .map(|i| {
             let (_, n) = pkg0(i);
-            store.check_and_record_default_nonce_notification("s", &n, T0).unwrap()
+            store
+                .check_and_record_default_nonce_notification("s", &n, T0)
+                .unwrap()
         })
         .collect();
-    assert!(verdicts[..5].iter().all(|v| matches!(v, FallbackVerdict::Fresh { .. })));
+    assert!(verdicts[..5]
+        .iter()
+        .all(|v| matches!(v, FallbackVerdict::Fresh { .. })));
     assert!(matches!(verdicts[5], FallbackVerdict::RateLimited { .. }));
 }
 
@@ -172,7 +209,9 @@ fn deny_policy_refuses_and_records_nothing_but_an_audit_event() {
     let (_dir, store) = store_with(Policy::Deny);
     let (_, n) = pkg0(1);
     assert_eq!(
-        store.check_and_record_default_nonce_notification("s", &n, T0).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("s", &n, T0)
+            .unwrap(),
         FallbackVerdict::PolicyDenied
     );
     assert_eq!(store.account("s").unwrap().state, SyncState::InSync);
@@ -192,7 +231,9 @@ fn deny_policy_refuses_and_records_nothing_but_an_audit_event() {
         )
         .unwrap();
     assert!(matches!(
-        store.check_and_record_default_nonce_notification("s", &n, T0).unwrap(),
+        store
+            .check_and_record_default_nonce_notification("s", &n, T0)
+            .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
 }
@@ -206,11 +247,16 @@ fn two_threads_racing_with_one_notification_get_one_fresh() {
         .map(|_| {
             let store = store.clone();
             std::thread::spawn(move || {
-                store.check_and_record_default_nonce_notification("s", &n, T0).unwrap()
+                store
+                    .check_and_record_default_nonce_notification("s", &n, T0)
+                    .unwrap()
             })
         })
         .collect();
     let verdicts: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let fresh = verdicts.iter().filter(|v| matches!(v, FallbackVerdict::Fresh { .. })).count();
+    let fresh = verdicts
+        .iter()
+        .filter(|v| matches!(v, FallbackVerdict::Fresh { .. }))
+        .count();
     assert_eq!(fresh, 1, "{verdicts:?}");
 }

@@ -22,9 +22,14 @@ fn slots(store: &dmnonce_store::Store, id: &str) -> Vec<(ServerNonceSlot, Vec<u8
 fn new_server_nonce_keeps_the_old_one_until_confirmed() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[provisioning("s")]);
-    assert_eq!(slots(&store, "s"), vec![(ServerNonceSlot::Current, b"SERVERNONCE-s".to_vec())]);
+    assert_eq!(
+        slots(&store, "s"),
+        vec![(ServerNonceSlot::Current, b"SERVERNONCE-s".to_vec())]
+    );
 
-    store.commit_new_server_nonce("s", &nonce("N1"), T0).unwrap();
+    store
+        .commit_new_server_nonce("s", &nonce("N1"), T0)
+        .unwrap();
     assert_eq!(
         slots(&store, "s"),
         vec![
@@ -34,26 +39,42 @@ fn new_server_nonce_keeps_the_old_one_until_confirmed() {
     );
     // The server still uses the old nonce: nothing is retired.
     assert_eq!(
-        store.confirm_server_nonce_used("s", &nonce("SERVERNONCE-s"), T0).unwrap(),
+        store
+            .confirm_server_nonce_used("s", &nonce("SERVERNONCE-s"), T0)
+            .unwrap(),
         Confirmation::NotCurrent
     );
     assert_eq!(slots(&store, "s").len(), 2);
     // A nonce we never issued changes nothing either.
     assert_eq!(
-        store.confirm_server_nonce_used("s", &nonce("bogus"), T0).unwrap(),
+        store
+            .confirm_server_nonce_used("s", &nonce("bogus"), T0)
+            .unwrap(),
         Confirmation::NotCurrent
     );
     // Seen using the new one: previous retired, exactly once.
     assert_eq!(
-        store.confirm_server_nonce_used("s", &nonce("N1"), T0).unwrap(),
+        store
+            .confirm_server_nonce_used("s", &nonce("N1"), T0)
+            .unwrap(),
         Confirmation::RetiredPrevious
     );
-    assert_eq!(slots(&store, "s"), vec![(ServerNonceSlot::Current, b"N1".to_vec())]);
     assert_eq!(
-        store.confirm_server_nonce_used("s", &nonce("N1"), T0).unwrap(),
+        slots(&store, "s"),
+        vec![(ServerNonceSlot::Current, b"N1".to_vec())]
+    );
+    assert_eq!(
+        store
+            .confirm_server_nonce_used("s", &nonce("N1"), T0)
+            .unwrap(),
         Confirmation::AlreadyConfirmed
     );
-    let events: Vec<_> = store.audit_log(0, 100).unwrap().into_iter().map(|e| e.event).collect();
+    let events: Vec<_> = store
+        .audit_log(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
     assert!(events.contains(&AuditEvent::NonceRotated));
     assert!(events.contains(&AuditEvent::NonceConfirmed));
 }
@@ -67,7 +88,10 @@ fn unconfirmed_rotations_keep_only_the_latest_two() {
     }
     assert_eq!(
         slots(&store, "s"),
-        vec![(ServerNonceSlot::Current, b"N3".to_vec()), (ServerNonceSlot::Previous, b"N2".to_vec())]
+        vec![
+            (ServerNonceSlot::Current, b"N3".to_vec()),
+            (ServerNonceSlot::Previous, b"N2".to_vec())
+        ]
     );
     let set = store.nonces("s").unwrap();
     assert_eq!(set.generation, 3);
@@ -78,8 +102,12 @@ fn unconfirmed_rotations_keep_only_the_latest_two() {
 fn reissuing_the_current_server_nonce_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[provisioning("s")]);
-    store.commit_new_server_nonce("s", &nonce("N1"), T0).unwrap();
-    let err = store.commit_new_server_nonce("s", &nonce("N1"), T0).unwrap_err();
+    store
+        .commit_new_server_nonce("s", &nonce("N1"), T0)
+        .unwrap();
+    let err = store
+        .commit_new_server_nonce("s", &nonce("N1"), T0)
+        .unwrap_err();
     assert!(matches!(err, StoreError::InvalidInput { .. }), "{err:?}");
     // Previous survived the refused call.
     assert_eq!(slots(&store, "s").len(), 2);
@@ -89,8 +117,12 @@ fn reissuing_the_current_server_nonce_is_refused() {
 fn client_nonce_change_leaves_server_nonces_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[provisioning("s")]);
-    store.commit_new_server_nonce("s", &nonce("N1"), T0).unwrap();
-    store.set_client_nonce("s", &nonce("C1"), UnixTime(T0.0 + 5)).unwrap();
+    store
+        .commit_new_server_nonce("s", &nonce("N1"), T0)
+        .unwrap();
+    store
+        .set_client_nonce("s", &nonce("C1"), UnixTime(T0.0 + 5))
+        .unwrap();
     let set = store.nonces("s").unwrap();
     assert_eq!(set.client.unwrap().expose(), b"C1");
     assert_eq!(set.server_current.unwrap().expose(), b"N1");
@@ -103,9 +135,13 @@ fn commit_resync_writes_everything_at_once_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     let (store, _) = open(dir.path(), &key, &[provisioning("s")]);
-    store.commit_new_server_nonce("s", &nonce("N1"), T0).unwrap();
+    store
+        .commit_new_server_nonce("s", &nonce("N1"), T0)
+        .unwrap();
     store.set_state("s", SyncState::Resyncing, T0).unwrap();
-    let pending = store.record_pending("s", PendingKind::ResyncSession, b"pkg0", T0).unwrap();
+    let pending = store
+        .record_pending("s", PendingKind::ResyncSession, b"pkg0", T0)
+        .unwrap();
     store
         .commit_resync(
             "s",
@@ -124,14 +160,22 @@ fn commit_resync_writes_everything_at_once_and_survives_reopen() {
     let set = store.nonces("s").unwrap();
     assert_eq!(set.client.unwrap().expose(), b"C-new");
     assert_eq!(set.server_current.unwrap().expose(), b"S-new");
-    assert!(set.server_previous.is_none(), "stale nonce must not stay valid after resync");
+    assert!(
+        set.server_previous.is_none(),
+        "stale nonce must not stay valid after resync"
+    );
     assert_eq!(store.account("s").unwrap().state, SyncState::InSync);
     assert_eq!(
         store.account_secrets("s").unwrap().server_secret.expose(),
         b"rotated-server-secret"
     );
     assert!(store.pending().unwrap().is_empty());
-    let events: Vec<_> = store.audit_log(0, 100).unwrap().into_iter().map(|e| e.event).collect();
+    let events: Vec<_> = store
+        .audit_log(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
     assert!(events.contains(&AuditEvent::ResyncStarted));
     assert!(events.contains(&AuditEvent::ResyncFinished));
 }
@@ -168,5 +212,8 @@ fn nonce_getters_are_redacted_in_debug_output() {
         store.server_nonce_candidates("s").unwrap(),
         store.account_secrets("s").unwrap()
     );
-    assert!(!shown.contains("NONCE-s") && !shown.contains("SECRET-s"), "{shown}");
+    assert!(
+        !shown.contains("NONCE-s") && !shown.contains("SECRET-s"),
+        "{shown}"
+    );
 }

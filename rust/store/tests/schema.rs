@@ -17,12 +17,17 @@ fn store_from_a_newer_version_is_refused_untouched() {
         // Stand-in for a newer dmnonce: same key, higher user_version.
         let conn = rusqlite::Connection::open(db_path(dir.path())).unwrap();
         let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\"; PRAGMA user_version = 99;"))
-            .unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA key = \"x'{hex}'\"; PRAGMA user_version = 99;"
+        ))
+        .unwrap();
     }
     let before = std::fs::read(db_path(dir.path())).unwrap();
     match Store::open(&db_path(dir.path()), &key, None, T0) {
-        Err(StoreError::SchemaTooNew { found: 99, supported: 1 }) => {}
+        Err(StoreError::SchemaTooNew {
+            found: 99,
+            supported: 1,
+        }) => {}
         other => panic!("{other:?}"),
     }
     assert_eq!(std::fs::read(db_path(dir.path())).unwrap(), before);
