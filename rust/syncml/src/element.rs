@@ -217,6 +217,23 @@ impl Element {
             _ => &[],
         }
     }
+    /// The element with empty content made [`Content::Empty`]:
+    /// `<EMI></EMI>`, `<EMI/>` and a WBXML tag holding an empty inline
+    /// string say the same, so elements kept as read compare equal
+    /// whichever encoding they came from.
+    pub fn canonical(&self) -> Element {
+        let content = match &self.content {
+            Content::Text(t) if t.is_empty() => Content::Empty,
+            Content::Opaque(b) if b.is_empty() => Content::Empty,
+            Content::Children(c) if c.is_empty() => Content::Empty,
+            Content::Children(c) => Content::Children(c.iter().map(Element::canonical).collect()),
+            other => other.clone(),
+        };
+        Element {
+            tag: self.tag,
+            content,
+        }
+    }
     /// The first child with the given name.
     pub fn child(&self, name: &str) -> Option<&Element> {
         self.children().iter().find(|c| c.tag.name() == name)

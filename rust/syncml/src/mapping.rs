@@ -340,7 +340,7 @@ fn lift_meta(e: &Element) -> R<Meta> {
             "NextNonce" => once(&mut nonce, P, k, next_nonce(k))?,
             "MaxMsgSize" => once(&mut mms, P, k, number(k))?,
             "MaxObjSize" => once(&mut mos, P, k, number(k))?,
-            _ if k.tag.page() == crate::element::CodePage::MetInf => m.other.push(k.clone()),
+            _ if k.tag.page() == crate::element::CodePage::MetInf => m.other.push(k.canonical()),
             other => return Err(unexpected(P, other)),
         }
     }

@@ -210,8 +210,10 @@ pub const OPAQUE_COMMANDS: &[&str] = &["Add", "Delete", "Exec", "Copy", "Atomic"
 
 impl OpaqueCmd {
     /// Wrap an element; it must be one of [`OPAQUE_COMMANDS`] with a
-    /// numeric `CmdID` child.
+    /// numeric `CmdID` child. Empty content is kept as
+    /// [`Element::canonical`] makes it.
     pub fn new(element: Element) -> Result<OpaqueCmd, crate::DecodeError> {
+        let element = element.canonical();
         let name = element.tag.name();
         if !OPAQUE_COMMANDS.contains(&name) {
             return Err(crate::DecodeError::Unexpected {
