@@ -1,0 +1,336 @@
+//! The ofono push agent (issue 5 item 3b): WAP pushes from the modem stack
+//! of embedded Linux.
+//!
+//! ofono (`doc/pushnotification-api.txt`) hands every WAP push that arrives
+//! on a modem to one registered agent: we export
+//! `org.ofono.PushNotificationAgent` at [`AGENT_PATH`] and call
+//! `org.ofono.PushNotification.RegisterAgent(o)` on each modem that has that
+//! interface. ofono then calls `ReceiveNotification(ay pdu, a{sv} info)`
+//! with the whole WSP push PDU (TID first) and `Sender`/`SentTime` in
+//! `info`, and `Release()` when it drops the agent (modem gone, ofono
+//! stopping). Modems that appear later (`ModemAdded`, a modem's
+//! `Interfaces` property gaining `org.ofono.PushNotification`) and an ofono
+//! restart (`NameOwnerChanged`) are followed, so the agent stays registered
+//! without a daemon restart.
+//!
+//! The PDU goes to the same intake as the control socket's `push` request;
+//! nothing here parses it. `info` may carry the sender's phone number: it is
+//! not logged.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use serde::Deserialize;
+use zbus::blocking::connection::Builder;
+use zbus::blocking::{Connection, MessageIterator};
+use zbus::message::Type as MessageType;
+use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue};
+use zbus::{interface, MatchRule};
+
+/// Where the agent object lives on our connection.
+pub const AGENT_PATH: &str = "/org/dmnonce/PushAgent";
+/// ofono's well-known bus name.
+pub const OFONO_SERVICE: &str = "org.ofono";
+/// The modem interface agents register with.
+pub const PUSH_INTERFACE: &str = "org.ofono.PushNotification";
+const MANAGER_INTERFACE: &str = "org.ofono.Manager";
+const MODEM_INTERFACE: &str = "org.ofono.Modem";
+
+/// The `[ofono]` section of the daemon's configuration.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct OfonoSettings {
+    /// Register the agent at all.
+    pub enabled: bool,
+    /// `"system"`, `"session"` or a D-Bus address (`unix:path=…`).
+    pub bus: String,
+}
+
+impl Default for OfonoSettings {
+    fn default() -> Self {
+        OfonoSettings {
+            enabled: true,
+            bus: "system".into(),
+        }
+    }
+}
+
+/// Why the agent could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OfonoError {
+    /// The bus could not be reached, or refused us.
+    #[error("D-Bus connection to the {bus} bus failed: {source}")]
+    Connect {
+        /// The bus setting.
+        bus: String,
+        /// The zbus error.
+        #[source]
+        source: Box<zbus::Error>,
+    },
+    /// A thread could not be started.
+    #[error("could not start the ofono watcher thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// What happens to a received PDU: the daemon's push intake. Returns a
+/// short outcome name for the log (no secrets, no nonces).
+pub type Intake = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
+
+struct Agent {
+    intake: Intake,
+    registered: Arc<Mutex<BTreeSet<String>>>,
+}
+
+#[interface(name = "org.ofono.PushNotificationAgent")]
+impl Agent {
+    /// A WAP push arrived on a modem: `pdu` is the WSP push PDU.
+    fn receive_notification(&self, pdu: Vec<u8>, info: HashMap<String, OwnedValue>) {
+        log::info!(
+            "ofono: push of {} bytes received ({} info fields)",
+            pdu.len(),
+            info.len()
+        );
+        let outcome = (self.intake)(&pdu);
+        log::info!("ofono: push handled: {outcome}");
+    }
+
+    /// ofono dropped the agent (modem removed, ofono stopping).
+    fn release(&self) {
+        log::info!("ofono: agent released by ofono");
+        lock(&self.registered).clear();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The running agent. Dropping it leaves the agent exported (the watcher
+/// threads own clones of the connection); [`OfonoAgent::registered_modems`]
+/// is for status and tests.
+pub struct OfonoAgent {
+    conn: Connection,
+    registered: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl OfonoAgent {
+    /// Modem object paths the agent is registered with.
+    pub fn registered_modems(&self) -> Vec<String> {
+        lock(&self.registered).iter().cloned().collect()
+    }
+
+    /// Our unique name on the bus.
+    pub fn unique_name(&self) -> Option<String> {
+        self.conn.unique_name().map(|n| n.to_string())
+    }
+}
+
+fn connect(settings: &OfonoSettings, agent: Agent) -> Result<Connection, OfonoError> {
+    let err = |source| OfonoError::Connect {
+        bus: settings.bus.clone(),
+        source: Box::new(source),
+    };
+    let builder = match settings.bus.as_str() {
+        "system" => Builder::system().map_err(err)?,
+        "session" => Builder::session().map_err(err)?,
+        address => Builder::address(address).map_err(err)?,
+    };
+    builder
+        .serve_at(AGENT_PATH, agent)
+        .map_err(err)?
+        .build()
+        .map_err(err)
+}
+
+/// Connects to the bus, exports the agent, registers it with every modem
+/// that has a push interface now, and follows modems and ofono restarts.
+/// ofono need not be running yet: the agent registers when it appears.
+pub fn start_agent(settings: &OfonoSettings, intake: Intake) -> Result<OfonoAgent, OfonoError> {
+    let registered = Arc::new(Mutex::new(BTreeSet::new()));
+    let conn = connect(
+        settings,
+        Agent {
+            intake,
+            registered: registered.clone(),
+        },
+    )?;
+    log::info!(
+        "ofono: push agent exported at {AGENT_PATH} on the {} bus",
+        settings.bus
+    );
+
+    // Subscribe before the first scan, so a modem added in between is seen.
+    let ofono_signals = MatchRule::builder()
+        .msg_type(MessageType::Signal)
+        .sender(OFONO_SERVICE)
+        .map(|b| b.build());
+    let owner_changes = MatchRule::builder()
+        .msg_type(MessageType::Signal)
+        .interface("org.freedesktop.DBus")
+        .and_then(|b| b.member("NameOwnerChanged"))
+        .and_then(|b| b.add_arg(OFONO_SERVICE))
+        .map(|b| b.build());
+    let mut iterators = Vec::new();
+    for rule in [ofono_signals, owner_changes] {
+        match rule.and_then(|r| MessageIterator::for_match_rule(r, &conn, Some(64))) {
+            Ok(it) => iterators.push(it),
+            Err(e) => log::warn!("ofono: cannot follow modem changes ({e}); registering once"),
+        }
+    }
+    register_all(&conn, &registered);
+    for it in iterators {
+        let (conn, registered) = (conn.clone(), registered.clone());
+        thread::Builder::new()
+            .name("ofono-watch".into())
+            .spawn(move || watch(it, &conn, &registered))?;
+    }
+    Ok(OfonoAgent { conn, registered })
+}
+
+/// Registers with every modem ofono lists that has the push interface.
+fn register_all(conn: &Connection, registered: &Mutex<BTreeSet<String>>) {
+    let modems: Vec<(OwnedObjectPath, HashMap<String, OwnedValue>)> = match conn
+        .call_method(
+            Some(OFONO_SERVICE),
+            "/",
+            Some(MANAGER_INTERFACE),
+            "GetModems",
+            &(),
+        )
+        .and_then(|reply| reply.body().deserialize())
+    {
+        Ok(m) => m,
+        Err(e) => {
+            log::info!("ofono: not available yet ({e}); waiting for it to appear");
+            return;
+        }
+    };
+    for (path, props) in modems {
+        if has_push_interface(props.get("Interfaces")) {
+            register(conn, path.as_str(), registered);
+        }
+    }
+}
+
+fn has_push_interface(value: Option<&OwnedValue>) -> bool {
+    let Some(v) = value else { return false };
+    let Ok(v) = v.try_clone() else { return false };
+    Vec::<String>::try_from(v).is_ok_and(|ifaces| ifaces.iter().any(|i| i == PUSH_INTERFACE))
+}
+
+fn register(conn: &Connection, modem: &str, registered: &Mutex<BTreeSet<String>>) {
+    if lock(registered).contains(modem) {
+        return;
+    }
+    let Ok(agent) = ObjectPath::try_from(AGENT_PATH) else {
+        return;
+    };
+    match conn.call_method(
+        Some(OFONO_SERVICE),
+        modem,
+        Some(PUSH_INTERFACE),
+        "RegisterAgent",
+        &(agent,),
+    ) {
+        Ok(_) => {
+            lock(registered).insert(modem.to_string());
+            log::info!("ofono: agent registered with modem {modem}");
+        }
+        Err(e) => log::warn!("ofono: RegisterAgent on {modem} failed: {e}"),
+    }
+}
+
+/// Follows ofono's signals: new modems, changed interfaces, restarts.
+fn watch(it: MessageIterator, conn: &Connection, registered: &Mutex<BTreeSet<String>>) {
+    for msg in it {
+        let Ok(msg) = msg else { continue };
+        let header = msg.header();
+        let member = header.member().map(|m| m.to_string()).unwrap_or_default();
+        let iface = header
+            .interface()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        let path = header.path().map(|p| p.to_string()).unwrap_or_default();
+        match (iface.as_str(), member.as_str()) {
+            (MANAGER_INTERFACE, "ModemAdded") => {
+                if let Ok((modem, props)) = msg
+                    .body()
+                    .deserialize::<(OwnedObjectPath, HashMap<String, OwnedValue>)>()
+                {
+                    if has_push_interface(props.get("Interfaces")) {
+                        register(conn, modem.as_str(), registered);
+                    }
+                }
+            }
+            (MANAGER_INTERFACE, "ModemRemoved") => {
+                if let Ok(modem) = msg.body().deserialize::<OwnedObjectPath>() {
+                    lock(registered).remove(modem.as_str());
+                }
+            }
+            (MODEM_INTERFACE, "PropertyChanged") => {
+                if let Ok((name, value)) = msg.body().deserialize::<(String, OwnedValue)>() {
+                    if name == "Interfaces" {
+                        if has_push_interface(Some(&value)) {
+                            register(conn, &path, registered);
+                        } else {
+                            lock(registered).remove(&path);
+                        }
+                    }
+                }
+            }
+            ("org.freedesktop.DBus", "NameOwnerChanged") => {
+                if let Ok((_, _, new_owner)) = msg.body().deserialize::<(String, String, String)>()
+                {
+                    // ofono restarted (or stopped): its registrations are gone.
+                    lock(registered).clear();
+                    if !new_owner.is_empty() {
+                        log::info!("ofono: service (re)appeared; registering the agent");
+                        register_all(conn, registered);
+                    } else {
+                        log::info!("ofono: service left the bus");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_default_to_the_system_bus_and_parse_from_toml() {
+        assert_eq!(
+            OfonoSettings::default(),
+            OfonoSettings {
+                enabled: true,
+                bus: "system".into()
+            }
+        );
+        let s: OfonoSettings = toml::from_str("bus = \"unix:path=/tmp/x\"").unwrap();
+        assert_eq!(
+            s,
+            OfonoSettings {
+                enabled: true,
+                bus: "unix:path=/tmp/x".into()
+            }
+        );
+        assert!(toml::from_str::<OfonoSettings>("buss = \"system\"").is_err());
+    }
+
+    #[test]
+    fn unreachable_bus_is_a_typed_error() {
+        let s = OfonoSettings {
+            enabled: true,
+            bus: "unix:path=/nonexistent/dmnonce-test-bus".into(),
+        };
+        let err = start_agent(&s, Arc::new(|_: &[u8]| String::new()))
+            .err()
+            .expect("no bus there");
+        assert!(matches!(err, OfonoError::Connect { .. }));
+        assert!(err.to_string().contains("unix:path=/nonexistent"));
+    }
+}
