@@ -72,6 +72,29 @@ proptest! {
     }
 
     #[test]
+    fn detect_tells_pushes_from_bare_package0(
+        tid: u8,
+        digest in proptest::array::uniform16(any::<u8>()),
+        version in 11u16..=12,
+        low_bits: u64,
+        server_id in "[a-z.]{1,40}",
+        vendor in proptest::collection::vec(any::<u8>(), 0..100),
+    ) {
+        // Digest, then the 64-bit word: version in the top 10 bits, the
+        // server-id length in the low 8, anything in between.
+        let word = (u64::from(version) << 54) | (low_bits & 0x003f_ffff_ffff_ff00) | server_id.len() as u64;
+        let mut pkg0 = digest.to_vec();
+        pkg0.extend_from_slice(&word.to_be_bytes());
+        pkg0.extend_from_slice(server_id.as_bytes());
+        pkg0.extend_from_slice(&vendor);
+        prop_assert!(dmnonce_push::looks_like_package0(&pkg0));
+        let pdu = WspPush::syncml_notification(tid, &pkg0).encode().unwrap();
+        prop_assert_eq!(detect(&pdu), Ok(dmnonce_push::PushInput::Wsp(WspPush::decode(&pdu).unwrap())));
+        // Wrong about once in a million random digests (see docs/push.md).
+        prop_assert_eq!(detect(&pkg0), Ok(dmnonce_push::PushInput::BarePackage0));
+    }
+
+    #[test]
     fn wsp_round_trip(tid: u8, ct in content_type(), id in app_id(), body in proptest::collection::vec(any::<u8>(), 0..500)) {
         let push = WspPush::new(tid, ct, id, body).unwrap();
         let pdu = push.encode().unwrap();

@@ -158,7 +158,8 @@ impl ContentType {
             }
             32..=127 => Ok(ContentType {
                 media: Media::Text(read_text(r, FIELD)?),
-                ..ContentType::text("")
+                form: ContentTypeForm::Text,
+                params_raw: Vec::new(),
             }),
             _ => {
                 let len = read_value_length(r, FIELD)?;
