@@ -9,12 +9,14 @@
 #![forbid(unsafe_code)]
 
 mod classify;
+mod intake;
 mod reader;
 pub mod reassembly;
 pub mod sms;
 pub mod wsp;
 
 pub use classify::{classify, detect, looks_like_package0, DetectError, PushInput, PushRefusal};
+pub use intake::{package0_from_any, package0_from_wsp, IntakeError, SmsIntake};
 pub use reassembly::{Abandoned, Datagram, FragmentRefusal, Limits, Outcome, Reassembler};
 pub use sms::{SmsDeliver, SmsError};
 pub use wsp::{AppId, ContentType, Media, PduType, WspError, WspPush};
