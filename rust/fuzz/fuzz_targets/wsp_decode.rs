@@ -3,7 +3,7 @@
 //! same.
 #![no_main]
 
-use dmnonce_push::{classify, detect, PushInput, WspPush};
+use dmnonce_push::{classify, detect, package0_from_any, package0_from_wsp, PushInput, WspPush};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,7 +16,12 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(WspPush::decode(&bytes).as_ref(), Ok(&push));
         }
     }
-    if let Ok(PushInput::Wsp(push)) = detect(data) {
-        assert_eq!(WspPush::decode(data).as_ref(), Ok(&push));
+    match detect(data) {
+        Ok(PushInput::Wsp(push)) => {
+            assert_eq!(WspPush::decode(data).as_ref(), Ok(&push));
+            assert_eq!(package0_from_any(data).ok(), package0_from_wsp(data).ok());
+        }
+        Ok(PushInput::BarePackage0) => assert_eq!(package0_from_any(data).as_deref(), Ok(data)),
+        Err(_) => assert!(package0_from_any(data).is_err()),
     }
 });
