@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::App;
+use crate::fault::{Armed, FaultAction};
 use crate::http::{Request, Response};
 use crate::notify::{self, NonceChoice, NotifyError};
 use crate::state::{Device, Issued, Scheme, StoredNonce, Wire};
@@ -63,9 +64,12 @@ pub fn handle(app: &App, req: &Request) -> Response {
         ("POST", "/admin/notify") => notify(app, req),
         ("POST", "/admin/snapshot") => snapshot(app),
         ("POST", "/admin/restore") => restore(app),
-        (_, "/admin/devices" | "/admin/notify" | "/admin/snapshot" | "/admin/restore") => {
-            Response::error(405, "method not allowed")
-        }
+        ("POST", "/admin/fault") => arm_fault(app, req),
+        (
+            _,
+            "/admin/devices" | "/admin/notify" | "/admin/snapshot" | "/admin/restore"
+            | "/admin/fault",
+        ) => Response::error(405, "method not allowed"),
         _ => Response::error(404, "no such admin resource"),
     }
 }
@@ -278,6 +282,39 @@ impl App {
         }
         Ok((bytes, signed, sid))
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultRequest {
+    after_pkg: u32,
+    action: String,
+    #[serde(default)]
+    outage_ms: u64,
+}
+
+fn arm_fault(app: &App, req: &Request) -> Response {
+    let spec: FaultRequest = match serde_json::from_slice(&req.body) {
+        Ok(s) => s,
+        Err(e) => return Response::error(400, format!("bad fault JSON: {e}")),
+    };
+    let action = match spec.action.as_str() {
+        "outage" if spec.outage_ms > 0 => FaultAction::Outage { ms: spec.outage_ms },
+        "crash" => FaultAction::Crash,
+        _ => return Response::error(400, "action must be outage (with outage_ms > 0) or crash"),
+    };
+    if spec.after_pkg == 0 || spec.after_pkg % 2 == 1 {
+        return Response::error(400, "after_pkg names a server package: 2, 4, ...");
+    }
+    app.faults.arm(Armed {
+        after_pkg: spec.after_pkg,
+        action,
+    });
+    log::info!(
+        "fault armed: {action:?} after the next Pkg#{}",
+        spec.after_pkg
+    );
+    Response::json(200, &json!({ "armed": true }))
 }
 
 fn snapshot(app: &App) -> Response {

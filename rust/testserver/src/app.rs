@@ -10,6 +10,7 @@ use dmnonce_proto::DefaultNonce;
 
 use crate::admin::{self, UpdateError};
 use crate::dm::Sessions;
+use crate::fault::Faults;
 use crate::http::{Request, Response};
 use crate::notify::{self, NonceChoice};
 use crate::state::{ServerState, StateFile};
@@ -32,6 +33,9 @@ pub struct Config {
     pub server_uri: String,
     /// Shell command that delivers a notification (bytes on stdin).
     pub deliver_cmd: Option<String>,
+    /// Shell command that takes the link down for `$DMNONCE_OUTAGE_MS`
+    /// (fault injection; without it the outage is emulated).
+    pub fault_hook: Option<String>,
 }
 
 /// Shared by every connection thread.
@@ -43,6 +47,8 @@ pub struct App {
     state: Mutex<ServerState>,
     /// DM sessions in flight.
     pub sessions: Sessions,
+    /// Fault injection (field test).
+    pub faults: Faults,
 }
 
 impl App {
@@ -56,6 +62,7 @@ impl App {
             file,
             state: Mutex::new(state),
             sessions: Sessions::default(),
+            faults: Faults::default(),
         })
     }
 
@@ -100,6 +107,10 @@ impl App {
         if req.path == "/dm" || req.path.starts_with("/dm/") {
             if req.method != "POST" {
                 return Response::error(405, "the DM endpoint takes POST");
+            }
+            if self.faults.link_down() {
+                log::info!("/dm request dropped: link down (emulated)");
+                return Response::dropped();
             }
             return crate::dm::handle(self, req);
         }

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use dmnonce_proto::digest::md5;
 use dmnonce_proto::DefaultNonce;
 use dmnonce_syncml::server::SecretRotation;
 use dmnonce_syncml::{
@@ -26,31 +27,54 @@ use crate::http::{Request, Response};
 use crate::state::{Device, Scheme, ServerState};
 use crate::timeline::now_ms;
 
+/// The last exchange of a session: a client that lost our answer (link
+/// down) sends the same message again and gets the same answer, instead of
+/// the state machine seeing a duplicate.
+#[derive(Clone)]
+struct LastExchange {
+    request_md5: [u8; 16],
+    answer: Outgoing,
+    pkg_out: u32,
+    at_ms: u64,
+}
+
 /// One session in flight.
 struct Live {
     client_name: String,
     session: ServerSession,
     /// Client messages received so far (1 = Pkg#1, 2 = Pkg#3, ...).
     received: u32,
+    last: Option<LastExchange>,
+}
+
+/// How long the last answer of a finished session is kept for a resend.
+const FINISHED_KEEP_MS: u64 = 10 * 60 * 1000;
+
+#[derive(Default)]
+struct Table {
+    live: HashMap<u16, Live>,
+    finished: HashMap<u16, (String, LastExchange)>,
 }
 
 /// DM sessions in flight, by session id.
 #[derive(Default)]
 pub struct Sessions {
-    live: Mutex<HashMap<u16, Live>>,
+    table: Mutex<Table>,
 }
 
 impl Sessions {
-    fn lock(&self) -> MutexGuard<'_, HashMap<u16, Live>> {
-        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
     /// Whether a session with this device is in flight.
     pub fn is_active(&self, name: &str) -> bool {
-        self.lock().values().any(|l| l.client_name == name)
+        self.lock().live.values().any(|l| l.client_name == name)
     }
     /// Forgets every session.
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut t = self.lock();
+        t.live.clear();
+        t.finished.clear();
     }
 }
 
@@ -84,52 +108,79 @@ fn handle_inner(app: &App, req: &Request) -> Result<Response, Response> {
         Response::error(400, format!("not a SyncML DM message: {e}"))
     })?;
     let ids = candidates(&msg.hdr.session_id);
-    let mut live = app.sessions.lock();
-    let sid = match ids.iter().find(|id| live.contains_key(id)) {
+    let request_md5 = md5(&req.body);
+    let now = now_ms();
+    let mut table = app.sessions.lock();
+    table
+        .finished
+        .retain(|_, (_, l)| now.saturating_sub(l.at_ms) < FINISHED_KEEP_MS);
+    if let Some(r) = resend(&table, &ids, &request_md5) {
+        return Ok(r);
+    }
+    let sid = match ids.iter().find(|id| table.live.contains_key(id)) {
         Some(id) => *id,
+        None if msg.hdr.msg_id != 1 => {
+            log::warn!(
+                "/dm: message {} of session {} but no such session in flight \
+                 (server restarted?): refused; the server will notify again",
+                msg.hdr.msg_id,
+                msg.hdr.session_id
+            );
+            return Err(Response::error(404, "no such session in flight"));
+        }
         None => {
             let (sid, started) = start(app, &ids)?;
-            live.insert(sid, started);
+            table.live.insert(sid, started);
             sid
         }
     };
     let fresh = random16()?;
-    let Some(entry) = live.get_mut(&sid) else {
+    let Some(entry) = table.live.get_mut(&sid) else {
         return Err(Response::error(500, "session vanished"));
     };
     entry.received += 1;
     let pkg_in = 2 * entry.received - 1;
+    let pkg_out = pkg_in + 1;
     let name = entry.client_name.clone();
     let step = entry
         .session
         .on_request(&req.body, req.header("x-syncml-hmac"), fresh);
+    let remember = |answer: &Outgoing| LastExchange {
+        request_md5,
+        answer: answer.clone(),
+        pkg_out,
+        at_ms: now,
+    };
     match step {
         ServerStep::Reply { commit, out } => {
             log::info!("Pkg#{pkg_in} from {name} (session {sid:X}): credentials accepted");
             if let Some(c) = &commit {
                 if let Err(r) = persist(app, &name, c, None) {
-                    live.remove(&sid);
+                    table.live.remove(&sid);
                     return Err(r);
                 }
                 describe_commit(&name, c);
             }
-            log::info!("Pkg#{} to {name}", pkg_in + 1);
-            Ok(answer(out))
+            if let Some(entry) = table.live.get_mut(&sid) {
+                entry.last = Some(remember(&out));
+            }
+            log::info!("Pkg#{pkg_out} to {name}");
+            Ok(with_fault(app, pkg_out, answer(out)))
         }
         ServerStep::Finish { out, outcome } => {
-            live.remove(&sid);
+            table.live.remove(&sid);
             log::info!("Pkg#{pkg_in} from {name} (session {sid:X}): credentials accepted");
             persist(app, &name, &outcome.commit, Some(sid))?;
             describe_commit(&name, &outcome.commit);
+            table.finished.insert(sid, (name.clone(), remember(&out)));
             log::info!(
-                "Pkg#{} to {name}, signed with the new server nonce: session {sid:X} complete, \
-                 server in step with {name}",
-                pkg_in + 1
+                "Pkg#{pkg_out} to {name}, signed with the new server nonce: \
+                 session {sid:X} complete, server in step with {name}"
             );
-            Ok(answer(out))
+            Ok(with_fault(app, pkg_out, answer(out)))
         }
         ServerStep::Failed { out, failure } => {
-            live.remove(&sid);
+            table.live.remove(&sid);
             let reason = failure.reason.to_string();
             log::warn!("Pkg#{pkg_in} from {name} (session {sid:X}): session failed: {reason}");
             let _ = app.update(|state| {
@@ -144,6 +195,27 @@ fn handle_inner(app: &App, req: &Request) -> Result<Response, Response> {
             }
         }
     }
+}
+
+/// A message sent again because our answer was lost (link down): the same
+/// answer again, so the state machine never sees a duplicate.
+fn resend(table: &Table, ids: &[u16], request_md5: &[u8; 16]) -> Option<Response> {
+    for id in ids {
+        let last = match (table.live.get(id), table.finished.get(id)) {
+            (Some(l), _) => l.last.as_ref().map(|x| (&l.client_name, x)),
+            (None, Some((n, x))) => Some((n, x)),
+            _ => None,
+        };
+        if let Some((name, last)) = last.filter(|(_, x)| &x.request_md5 == request_md5) {
+            log::info!(
+                "message from {name} (session {id:X}) received again (our answer was lost): \
+                 Pkg#{} sent again",
+                last.pkg_out
+            );
+            return Some(answer(last.answer.clone()));
+        }
+    }
+    None
 }
 
 /// A new session for the first issued notification among `ids`.
@@ -226,6 +298,7 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
             client_name: device.client_name,
             session: ServerSession::new(params),
             received: 0,
+            last: None,
         },
     ))
 }
@@ -277,6 +350,17 @@ fn describe_commit(name: &str, c: &NonceCommit) {
     if c.server_secret.is_some() {
         log::info!("  server AuthSecret for {name} replaced (change request step 6)");
     }
+}
+
+/// Attaches the armed fault, if it fires after this package.
+fn with_fault(app: &App, pkg_out: u32, mut resp: Response) -> Response {
+    if let Some(action) = app.faults.take_for(pkg_out) {
+        resp.after_write = Some(
+            app.faults
+                .after_write(action, app.config.fault_hook.clone()),
+        );
+    }
+    resp
 }
 
 fn answer(out: Outgoing) -> Response {

@@ -35,8 +35,10 @@ impl Request {
     }
 }
 
+/// What the connection does after the answer is written (fault injection).
+pub type AfterWrite = Box<dyn FnOnce() + Send>;
+
 /// One response.
-#[derive(Debug)]
 pub struct Response {
     /// Status code.
     pub status: u16,
@@ -46,9 +48,30 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// Close the connection without writing anything (an emulated dead link).
+    pub drop_connection: bool,
+    /// Run after the answer is on the wire; the connection is closed then.
+    pub after_write: Option<AfterWrite>,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body", &format_args!("[{} bytes]", self.body.len()))
+            .finish()
+    }
 }
 
 impl Response {
+    /// No answer at all: the connection is closed (emulated link outage).
+    pub fn dropped() -> Self {
+        Response {
+            drop_connection: true,
+            ..Response::new(503, "text/plain", Vec::new())
+        }
+    }
     /// A response with a body of the given type.
     pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Self {
         Response {
@@ -56,6 +79,8 @@ impl Response {
             content_type: content_type.into(),
             headers: Vec::new(),
             body,
+            drop_connection: false,
+            after_write: None,
         }
     }
     /// A JSON response.
@@ -196,8 +221,18 @@ pub fn serve_connection<S: Read + Write>(stream: S, handler: &dyn Fn(&Request) -
                 let close = req
                     .header("connection")
                     .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-                let resp = handler(&req);
-                if write_response(reader.get_mut(), &resp, close).is_err() || close {
+                let mut resp = handler(&req);
+                if resp.drop_connection {
+                    return;
+                }
+                if write_response(reader.get_mut(), &resp, close).is_err() {
+                    return;
+                }
+                if let Some(after) = resp.after_write.take() {
+                    after();
+                    return;
+                }
+                if close {
                     return;
                 }
             }

@@ -9,6 +9,7 @@
 mod admin;
 mod app;
 mod dm;
+mod fault;
 mod http;
 mod notify;
 mod state;
@@ -66,6 +67,11 @@ struct Args {
     /// stdin); used by `"deliver":true` and the automatic fallback.
     #[arg(long)]
     deliver_cmd: Option<String>,
+    /// Shell command that takes the device-server link down for
+    /// $DMNONCE_OUTAGE_MS ms when an armed fault fires (POST /admin/fault);
+    /// without it the outage is emulated by dropping /dm connections.
+    #[arg(long)]
+    fault_hook: Option<String>,
     /// Debug lines on the timeline.
     #[arg(short, long)]
     verbose: bool,
@@ -103,6 +109,7 @@ fn run(args: Args) -> Result<()> {
             .unwrap_or_else(|| format!("./DMAcc/{}/AppAuth/SRVCRED/AAuthSecret", args.server_id)),
         server_uri: format!("{scheme}://{addr}/dm"),
         deliver_cmd: args.deliver_cmd.clone(),
+        fault_hook: args.fault_hook.clone(),
     };
     let app = Arc::new(App::new(config, StateFile::new(&args.state)?)?);
     let listener =

@@ -14,12 +14,16 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let st = Command::new("openssl")
+    let out = Command::new("openssl")
         .current_dir(dir)
         .args(args)
-        .status()
+        .output()
         .expect("openssl CLI");
-    assert!(st.success(), "openssl {args:?}");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn make_certs(dir: &Path) {

@@ -416,3 +416,142 @@ fn rotate_secret_replaces_the_server_secret_at_pkg4() {
     assert!(log.contains("AuthSecret for dev-6 replaced"), "{log}");
     assert!(!log.contains(std::str::from_utf8(&secret).unwrap()));
 }
+
+fn start_device_session(
+    server: &Server,
+    name: &str,
+    pkg: &Package0,
+) -> (ClientSession, dmnonce_syncml::Outgoing) {
+    let params = ClientParams {
+        server_id: pkg.notification.server_id.clone(),
+        client_name: name.into(),
+        server_uri: format!("http://{}/dm", server.addr),
+        client_secret: Secret::new(CLIENT_PW.as_bytes()),
+        server_secret: Secret::new(SERVER_PW.as_bytes()),
+        session_id: pkg.notification.session_id,
+        session_id_format: SessionIdFormat::HexUpper,
+        encoding: Encoding::Xml,
+        scheme: AuthScheme::Md5,
+        default_nonce: DefaultNonce::Text,
+        dev_info: DevInfo {
+            dev_id: name.into(),
+            man: "m".into(),
+            model: "m".into(),
+            dm_v: "1.2".into(),
+            lang: "en".into(),
+        },
+        max_msg_size: None,
+        server_secret_uri: None,
+    };
+    ClientSession::start(params, [1; 16]).unwrap()
+}
+
+fn next(session: &mut ClientSession, reply: &common::Reply) -> dmnonce_syncml::Outgoing {
+    match session.on_response(&reply.body, reply.header("x-syncml-hmac"), [9; 16]) {
+        Step::Send(o) | Step::CommitThenSend(_, o) => o,
+        other => panic!("unexpected step {other:?}"),
+    }
+}
+
+#[test]
+fn a_resent_message_gets_the_same_answer_and_no_second_session_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    add_device(&server, "dev-7", "md5", "xml");
+    let pkg = notify(&server, "dev-7", "text");
+    let (mut session, pkg1) = start_device_session(&server, "dev-7", &pkg);
+    let pkg2 = server.post("/dm", pkg1.content_type, &pkg1.body, &[]);
+    let pkg3 = next(&mut session, &pkg2);
+    let pkg4 = server.post("/dm", pkg3.content_type, &pkg3.body, &[]);
+    // The device never saw Pkg#4 (link down) and sends Pkg#3 again.
+    let again = server.post("/dm", pkg3.content_type, &pkg3.body, &[]);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, pkg4.body);
+    match session.on_response(&again.body, None, [9; 16]) {
+        Step::Done(_) => {}
+        other => panic!("unexpected step {other:?}"),
+    }
+    assert_eq!(
+        server.get("/admin/devices/dev-7").json()["resyncs_completed"],
+        1
+    );
+    assert!(server.log().contains("received again"));
+}
+
+#[test]
+fn emulated_outage_after_pkg2_drops_dm_requests_until_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    add_device(&server, "dev-8", "md5", "xml");
+    let armed = server.post_json(
+        "/admin/fault",
+        &json!({"after_pkg": 2, "action": "outage", "outage_ms": 400}),
+    );
+    assert_eq!(armed.status, 200);
+    let pkg = notify(&server, "dev-8", "text");
+    let (mut session, pkg1) = start_device_session(&server, "dev-8", &pkg);
+    let pkg2 = server.post("/dm", pkg1.content_type, &pkg1.body, &[]);
+    assert_eq!(pkg2.status, 200);
+    let pkg3 = next(&mut session, &pkg2);
+    // During the outage the connection closes without an answer.
+    let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        s,
+        "POST /dm HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+        pkg3.body.len()
+    )
+    .unwrap();
+    s.write_all(&pkg3.body).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(buf.is_empty(), "no answer while the link is down");
+    std::thread::sleep(std::time::Duration::from_millis(450));
+    let pkg4 = server.post("/dm", pkg3.content_type, &pkg3.body, &[]);
+    assert_eq!(pkg4.status, 200);
+    assert!(matches!(
+        session.on_response(&pkg4.body, None, [9; 16]),
+        Step::Done(_)
+    ));
+}
+
+#[test]
+fn crash_after_pkg2_keeps_the_committed_nonce_and_refuses_the_orphan_pkg3() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    add_device(&server, "dev-9", "md5", "xml");
+    assert_eq!(
+        server
+            .post_json("/admin/fault", &json!({"after_pkg": 2, "action": "crash"}))
+            .status,
+        200
+    );
+    let pkg = notify(&server, "dev-9", "text");
+    let (mut session, pkg1) = start_device_session(&server, "dev-9", &pkg);
+    let pkg2 = server.post("/dm", pkg1.content_type, &pkg1.body, &[]);
+    assert_eq!(pkg2.status, 200, "Pkg#2 is sent before the crash");
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    let pkg3 = next(&mut session, &pkg2);
+    let server = Server::start(dir.path(), &[]);
+    let orphan = server.post("/dm", pkg3.content_type, &pkg3.body, &[]);
+    assert_eq!(orphan.status, 404);
+    // A fresh default-nonce notification starts a new session that completes.
+    let again = notify(&server, "dev-9", "text");
+    let (_, sn, _) = run_device_session(
+        &server,
+        "dev-9",
+        &again,
+        AuthScheme::Md5,
+        Encoding::Xml,
+        DefaultNonce::Text,
+    );
+    assert_eq!(
+        verdict(
+            &notify(&server, "dev-9", "stored"),
+            SERVER_PW.as_bytes(),
+            &sn
+        ),
+        Verdict::Stored { index: 0 }
+    );
+}
