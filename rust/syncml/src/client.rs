@@ -275,7 +275,12 @@ impl ClientSession {
         let Some(hs) = find_header_status(&msg, self.last_msg_id) else {
             return self.fail(FailureReason::Protocol("no Status for our SyncHdr"));
         };
-        let challenged = hs.chal.as_ref().and_then(|c| c.meta.next_nonce.clone());
+        // An empty NextNonce would make every later credential guessable.
+        let challenged = hs
+            .chal
+            .as_ref()
+            .and_then(|c| c.meta.next_nonce.clone())
+            .filter(|n| !n.is_empty());
         match hs.code {
             200 | 212 => {}
             401 | 407 => {

@@ -36,7 +36,7 @@ pub use model::*;
 pub use notify::{NotificationPlan, ServerNotifier};
 pub use secret::{Nonce, Secret};
 pub use server::{ServerParams, ServerSession, ServerStep};
-pub use session::{Failure, FailureReason, NonceCommit, Outgoing, SessionOutcome};
+pub use session::{Confirmed, Failure, FailureReason, NonceCommit, Outgoing, SessionOutcome};
 pub use settings::*;
 
 /// Encodes a message (XML without DOCTYPE, or WBXML).

@@ -405,7 +405,9 @@ impl ServerSession {
         if !matches!(hs.code, 200 | 212) {
             return self.fail(None, FailureReason::Rejected(hs.code));
         }
-        let Some(n) = hs.chal.as_ref().and_then(|c| c.meta.next_nonce.clone()) else {
+        let nonce = hs.chal.as_ref().and_then(|c| c.meta.next_nonce.clone());
+        // An empty NextNonce would make every later credential guessable.
+        let Some(n) = nonce.filter(|n| !n.is_empty()) else {
             return self.fail(None, FailureReason::MissingChal("Pkg#3"));
         };
         let new_server_nonce = Nonce::new(n);

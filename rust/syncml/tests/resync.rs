@@ -483,3 +483,69 @@ fn debug_output_never_shows_nonces_or_secrets() {
     assert!(!text.contains("client-secret") && !text.contains("server-secret"));
     assert!(!text.contains("mac="));
 }
+
+/// Alters a server message and signs it again as the server would
+/// (default server nonce, i.e. a Pkg#2).
+fn resign_pkg2(m: &mut Outgoing, enc: Encoding, scheme: AuthScheme, f: impl FnOnce(&mut SyncMl)) {
+    let mut msg = decode(&m.body).unwrap().0;
+    f(&mut msg);
+    msg.hdr.cred = (scheme == AuthScheme::Md5)
+        .then(|| cred::md5_cred(SERVER_ID.as_bytes(), b"server-secret", b"0x00000000"));
+    m.body = encode(&msg, enc).unwrap();
+    m.hmac_header = (scheme == AuthScheme::Hmac)
+        .then(|| hmac::header_value(SERVER_ID, b"server-secret", b"0x00000000", &m.body));
+}
+
+#[test]
+fn pkg2_without_a_usable_chal_fails_and_commits_nothing() {
+    for (enc, scheme) in ALL_COMBOS {
+        for empty in [false, true] {
+            let t = drive(
+                client_params(enc, scheme),
+                server_params(scheme),
+                |i, _, m| {
+                    if i == 1 {
+                        resign_pkg2(m, enc, scheme, |msg| {
+                            if let Command::Status(s) = &mut msg.body.commands[0] {
+                                if empty {
+                                    s.chal.as_mut().unwrap().meta.next_nonce = Some(Vec::new());
+                                } else {
+                                    s.chal = None;
+                                }
+                            }
+                        });
+                    }
+                    true
+                },
+            );
+            let f = t.client_failed.expect("client fails");
+            assert_eq!(
+                f.reason,
+                FailureReason::MissingChal("Pkg#2"),
+                "{enc:?}/{scheme:?}"
+            );
+            assert!(f.committed.is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_server_status_other_than_success_or_challenge_stops_the_client() {
+    let t = drive(
+        client_params(Encoding::Xml, AuthScheme::Md5),
+        server_params(AuthScheme::Md5),
+        |i, _, m| {
+            if i == 1 {
+                resign_pkg2(m, Encoding::Xml, AuthScheme::Md5, |msg| {
+                    if let Command::Status(s) = &mut msg.body.commands[0] {
+                        s.code = 500;
+                    }
+                });
+            }
+            true
+        },
+    );
+    let f = t.client_failed.expect("client fails");
+    assert_eq!(f.reason, FailureReason::Rejected(500));
+    assert!(f.committed.is_empty());
+}
