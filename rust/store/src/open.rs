@@ -215,7 +215,17 @@ impl Store {
             p.validate()?;
         }
         let had_store = cipher.encrypted() && keycheck::exists(db_path);
-        let damage = if had_store && is_empty_file(db_path) {
+        let lost = had_store && (!db_path.exists() || is_empty_file(db_path));
+        if lost && keycheck::verify(db_path, cipher) != keycheck::Verdict::KeyMatches {
+            // Never build a fresh store under a key that is not the store's.
+            return Err(StoreError::WrongKey {
+                path: db_path.to_path_buf(),
+            });
+        }
+        let damage = if had_store && !db_path.exists() {
+            // Deleted by hand or lost: the nonces are gone all the same.
+            Some("database file is missing but a store existed".to_owned())
+        } else if had_store && is_empty_file(db_path) {
             Some("database file is empty but a store existed".to_owned())
         } else {
             match initialize(db_path, cipher)? {
