@@ -12,6 +12,7 @@ have python3 || need+=(python3)
 have ip || need+=(iproute2)
 have sqlite3 || need+=(sqlite3)
 have openssl || need+=(openssl)
+have curl || need+=(curl)
 have tshark || need+=(tshark)
 [[ -e /usr/share/java/junit4.jar ]] || need+=(junit4)
 if ((${#need[@]})); then

@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# The nonce-resync change request's field cases, end to end, on two emulated
+# hosts: a *device* running dmnonced and a *server* running
+# dmnonce-testserver, each in its own network namespace joined by a veth
+# pair (private addresses inside those namespaces only), or both on
+# 127.0.0.1 when namespaces are not permitted. See docs/field-test.md.
+#
+# Usage: scripts/field-test.sh [--mode auto|netns|loopback] [--fallback-ms N]
+#                              [--outage-ms N] [--scenarios LIST] [--keep] [--no-build]
+#   --mode        auto (default): netns when root and `ip netns` works, else loopback
+#   --fallback-ms the server's wait for a session before the default-nonce
+#                 notification (default 1500; a real server would wait minutes)
+#   --outage-ms   the link-down scenario's outage (default 10000)
+#   --scenarios   comma list of: case1,case2,linkdown,replay,restart (default all,
+#                 in that order; replay needs case1's capture)
+#   --keep        keep the work directory /tmp/dmnonce-field-test for inspection
+# Prints a timeline, then "field-test: N passed, M failed"; exit 1 on a failure.
+# Idempotent: a run that died leaves namespaces/processes that the next run
+# removes first. Only processes this script started (pid files) are stopped.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/target/debug
+RUN=/tmp/dmnonce-field-test
+NS_DEV=dmnft-dev NS_SRV=dmnft-srv VETH_DEV=dmnft-d0 VETH_SRV=dmnft-s0
+ADDR_DEV=10.231.77.1 ADDR_SRV=10.231.77.2
+SERVER_ID=dmnonce-test CLIENT=field-device
+
+mode=auto fallback_ms=1500 outage_ms=10000 keep=0 build=1
+scenarios=case1,case2,linkdown,replay,restart
+while (($#)); do
+    case $1 in
+    --mode) mode=$2; shift 2 ;;
+    --fallback-ms) fallback_ms=$2; shift 2 ;;
+    --outage-ms) outage_ms=$2; shift 2 ;;
+    --scenarios) scenarios=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --no-build) build=0; shift ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "field-test: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+# ---------------------------------------------------------------- timeline
+T0=$(date +%s%3N)
+ts() { date +%H:%M:%S.%3N; }
+since() { local now; now=$(date +%s%3N); printf '+%7.3fs' "$(((now - T0)))e-3"; }
+# One line per step, appended (O_APPEND keeps concurrent writers whole).
+say() { printf '%s %s %s: %s\n' "$(ts)" "$(since)" "$1" "$2" >>"$RUN/timeline.log"; }
+banner() { printf '\n%s\n' "=== $* ===" >>"$RUN/timeline.log"; }
+
+# ---------------------------------------------------------------- cleanup
+stop_pid() {
+    local pid=$1
+    # Only our own processes: the pid must still run one of our binaries.
+    if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'dmnonce\|tail -n\|field-test'; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do [[ -e /proc/$pid ]] || break; sleep 0.05; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+}
+cleanup() {
+    if [[ -f $RUN/pids ]]; then
+        while read -r pid; do stop_pid "$pid"; done <"$RUN/pids"
+        : >"$RUN/pids"
+    fi
+    ip netns del "$NS_DEV" 2>/dev/null || true
+    ip netns del "$NS_SRV" 2>/dev/null || true
+}
+remember() { echo "$1" >>"$RUN/pids"; }
+
+cleanup # leftovers of a run that died
+rm -rf "$RUN"
+mkdir -p "$RUN"/{server,device,captured}
+chmod 700 "$RUN"
+: >"$RUN/timeline.log"
+tail -n +1 -F "$RUN/timeline.log" 2>/dev/null &
+TAIL_PID=$!
+remember $TAIL_PID
+finish() {
+    local rc=$?
+    sleep 0.3
+    cleanup
+    if ((keep)); then echo "field-test: work directory kept: $RUN"; else rm -rf "$RUN"; fi
+    exit $rc
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- build, mode
+if ((build)); then
+    (cd "$ROOT" && cargo build -q -p dmnonced -p dmnoncectl -p dmnonce-testserver)
+fi
+for b in dmnonced dmnoncectl dmnonce-testserver; do
+    [[ -x $BIN/$b ]] || { echo "field-test: $BIN/$b missing (cargo build)" >&2; exit 1; }
+done
+command -v curl >/dev/null || { echo "field-test: curl missing (scripts/ci-deps.sh)" >&2; exit 1; }
+
+if [[ $mode == auto ]]; then
+    mode=loopback
+    if [[ $EUID -eq 0 ]] && ip netns add dmnft-probe 2>/dev/null; then
+        ip netns del dmnft-probe
+        mode=netns
+    fi
+fi
+case $mode in
+netns)
+    IN_DEV=(ip netns exec "$NS_DEV") IN_SRV=(ip netns exec "$NS_SRV")
+    ip netns add "$NS_DEV"
+    ip netns add "$NS_SRV"
+    ip link add "$VETH_DEV" type veth peer name "$VETH_SRV"
+    ip link set "$VETH_DEV" netns "$NS_DEV"
+    ip link set "$VETH_SRV" netns "$NS_SRV"
+    ip -n "$NS_DEV" addr add "$ADDR_DEV/24" dev "$VETH_DEV"
+    ip -n "$NS_SRV" addr add "$ADDR_SRV/24" dev "$VETH_SRV"
+    for ns in "$NS_DEV" "$NS_SRV"; do ip -n "$ns" link set lo up; done
+    ip -n "$NS_DEV" link set "$VETH_DEV" up
+    ip -n "$NS_SRV" link set "$VETH_SRV" up
+    LISTEN=$ADDR_SRV:8080
+    ;;
+loopback)
+    IN_DEV=() IN_SRV=()
+    LISTEN=127.0.0.1:0
+    ;;
+*) echo "field-test: --mode must be auto, netns or loopback" >&2; exit 2 ;;
+esac
+say setup "mode $mode$([[ $mode == netns ]] && echo " (device $NS_DEV $ADDR_DEV, server $NS_SRV $ADDR_SRV, veth)" || true); fallback after ${fallback_ms} ms"
+
+# ---------------------------------------------------------------- the server
+SOCK=$RUN/device/dmnonced.sock
+# The bearer: the server's delivery hook hands the WAP push to the device's
+# control socket, as the modem stack (ofono, Android) would. It is not the
+# IP link between the hosts, so it works while that link is down.
+cat >"$RUN/deliver.sh" <<EOF
+#!/bin/sh
+f=\$(mktemp "$RUN/captured/push.XXXXXX")
+cat >"\$f"
+cp "\$f" "$RUN/captured/\$(date +%s%N)-\$DMNONCE_NOTIFY_NONCE.\$DMNONCE_NOTIFY_FORMAT"
+out=\$("$BIN/dmnoncectl" --socket "$SOCK" --json push "\$f" 2>&1) || true
+rm -f "\$f"
+printf '%s %s bearer: WAP push (Pkg#0 signed with the %s nonce) -> device: %s\n' "\$(date +%H:%M:%S.%3N)" "        " "\$DMNONCE_NOTIFY_NONCE" "\$(echo "\$out" | tr -d '\n' | sed 's/"notification":{[^}]*},\{0,1\}//')" >>"$RUN/timeline.log"
+echo "\$out" >>"$RUN/bearer.log"
+EOF
+# The link outage (netns only): take the server's veth end down and bring it
+# back after the outage, in the background so the server carries on.
+cat >"$RUN/link.sh" <<EOF
+#!/bin/sh
+ip link set $VETH_SRV down || exit 1
+printf '%s %s link: veth down for %s ms\n' "\$(date +%H:%M:%S.%3N)" "        " "\$DMNONCE_OUTAGE_MS" >>"$RUN/timeline.log"
+( sleep \$((DMNONCE_OUTAGE_MS / 1000)).\$((DMNONCE_OUTAGE_MS % 1000)); ip link set $VETH_SRV up;
+  printf '%s %s link: veth up\n' "\$(date +%H:%M:%S.%3N)" "        " >>"$RUN/timeline.log" ) >/dev/null 2>&1 &
+EOF
+chmod 700 "$RUN/deliver.sh" "$RUN/link.sh"
+
+start_server() {
+    local fault=()
+    [[ $mode == netns ]] && fault=(--fault-hook "$RUN/link.sh")
+    : >"$RUN/server/stdout"
+    "${IN_SRV[@]}" "$BIN/dmnonce-testserver" --listen "$LISTEN" --state "$RUN/server/state" \
+        --server-id "$SERVER_ID" --fallback-after-ms "$fallback_ms" \
+        --deliver-cmd "$RUN/deliver.sh" "${fault[@]}" \
+        >"$RUN/server/stdout" 2>>"$RUN/timeline.log" &
+    SERVER_PID=$!
+    remember $SERVER_PID
+    for _ in $(seq 100); do
+        grep -q '^listening ' "$RUN/server/stdout" && break
+        sleep 0.05
+    done
+    local line
+    line=$(head -n1 "$RUN/server/stdout")
+    [[ $line == listening\ http://* ]] || { echo "field-test: server did not start" >&2; exit 1; }
+    BASE=${line#listening }
+    LISTEN=${BASE#http://} # a restart keeps the port
+}
+srv_curl() { "${IN_SRV[@]}" curl -sS --max-time 30 "$@"; }
+admin() { # admin PATH JSON -> body on stdout; fails on HTTP >= 400
+    srv_curl -f -X POST -H 'Content-Type: application/json' --data "$2" "$BASE$1"
+}
+device_info() { srv_curl -f "$BASE/admin/devices/$CLIENT"; }
+json_field() { python3 -c 'import json,sys; v=json.load(sys.stdin); print(v.get(sys.argv[1], ""))' "$1"; }
+
+# ---------------------------------------------------------------- the device
+cat >"$RUN/device/dmnonced.toml" <<EOF
+state_dir = "$RUN/device/state"
+socket = "$SOCK"
+[http]
+connect_timeout_ms = 1000
+request_timeout_ms = 3000
+max_attempts = 14
+backoff_initial_ms = 250
+backoff_max_ms = 2000
+[fallback]
+max_per_hour = 30
+[ofono]
+enabled = false
+EOF
+ctl() { "$BIN/dmnoncectl" --socket "$SOCK" "$@"; }
+start_device() {
+    "${IN_DEV[@]}" "$BIN/dmnonced" --config "$RUN/device/dmnonced.toml" 2>>"$RUN/device/daemon.log" &
+    DEVICE_PID=$!
+    remember $DEVICE_PID
+    for _ in $(seq 200); do
+        ctl status >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    ctl status >/dev/null || { echo "field-test: dmnonced did not become ready" >&2; tail -n 20 "$RUN/device/daemon.log" >&2; exit 1; }
+    # Follow the device's events into the timeline and a file the checks read.
+    ("$BIN/dmnoncectl" --socket "$SOCK" --json events 2>/dev/null | while IFS= read -r ev; do
+        echo "$ev" >>"$RUN/events.jsonl"
+        say device "event $(echo "$ev" | python3 -c 'import json,sys
+e=json.load(sys.stdin); e=e.get("event", e)
+print(e.get("kind"), " ".join("%s=%s" % (k, v) for k, v in e.items() if k in ("session_id", "reason", "verdict")))')"
+    done) &
+    remember $!
+    sleep 0.2
+}
+stop_device() {
+    stop_pid "$DEVICE_PID"
+}
+
+# Secrets and bootstrap nonces: random, in files only (never on a command line).
+SERVER_PW=$(openssl rand -hex 12)
+CLIENT_PW=$(openssl rand -hex 12)
+SN=$(openssl rand -base64 12)
+CN=$(openssl rand -base64 12)
+provision_device() { # $1: with nonces (1) or as after a factory reset (0)
+    local f=$RUN/device/secrets.json
+    if (($1)); then
+        printf '{"server_password":"%s","client_password":"%s","server_nonce_b64":"%s","client_nonce_b64":"%s"}' "$SERVER_PW" "$CLIENT_PW" "$SN" "$CN" >"$f"
+    else
+        printf '{"server_password":"%s","client_password":"%s"}' "$SERVER_PW" "$CLIENT_PW" >"$f"
+    fi
+    chmod 600 "$f"
+    ctl account add --server-id "$SERVER_ID" --server-url "$BASE/dm" --client-name "$CLIENT" \
+        --auth-scheme md5 --encoding xml --policy allow --secrets-file "$f" >/dev/null
+    rm -f "$f"
+}
+
+# ---------------------------------------------------------------- checks
+event_count() { grep -c "\"kind\" *: *\"$1\"" "$RUN/events.jsonl" 2>/dev/null || true; }
+wait_event() { # wait_event KIND BEFORE_COUNT TIMEOUT_S
+    local deadline=$(($(date +%s) + $3))
+    while (($(date +%s) < deadline)); do
+        (($(event_count "$1") > $2)) && return 0
+        sleep 0.1
+    done
+    return 1
+}
+push_file() { # push_file FILE -> outcome
+    ctl --json push "$1" | json_field outcome
+}
+notify_to_file() { # notify_to_file NONCE FILE
+    srv_curl -f -o "$2" -X POST -H 'Content-Type: application/json' \
+        --data "{\"client_name\":\"$CLIENT\",\"nonce\":\"$1\",\"wsp\":true}" "$BASE/admin/notify"
+}
+# The closing check of every scenario: a normal notification (stored nonce)
+# is accepted by the device.
+check_in_step() {
+    notify_to_file stored "$RUN/check.wsp"
+    local out
+    out=$(push_file "$RUN/check.wsp")
+    say check "server's stored-nonce Pkg#0 pushed -> device outcome $out"
+    [[ $out == alert ]]
+}
+resyncs() { device_info | json_field resyncs_completed; }
+figure() { echo "$1 $2" >>"$RUN/figures"; say figure "$1: first notification to both sides in step: $2 ms"; }
+
+fail_reason=""
+expect() { # expect DESCRIPTION COMMAND...
+    local what=$1; shift
+    if ! "$@"; then fail_reason=$what; return 1; fi
+}
+
+# ---------------------------------------------------------------- scenarios
+scenario_case1() {
+    banner "case 1: the device loses its nonces (data wipe / firmware update)"
+    stop_device
+    rm -rf "$RUN/device/state"
+    say device "state wiped; dmnonced restarts and the account is provisioned again without nonces"
+    start_device
+    provision_device 0
+    local finished t0 t1
+    finished=$(event_count resync-finished)
+    t0=$(date +%s%3N)
+    say server "notification due: stored nonce first, through the bearer (hook)"
+    expect "notify" admin /admin/notify "{\"client_name\":\"$CLIENT\",\"nonce\":\"auto\",\"wsp\":true,\"deliver\":true}" >/dev/null || return 1
+    expect "resync-finished event" wait_event resync-finished "$finished" $((fallback_ms / 1000 + 30)) || return 1
+    t1=$(date +%s%3N)
+    expect "stored-nonce Pkg#0 ignored by the device" grep -q '"outcome" *: *"rejected"' "$RUN/bearer.log" || return 1
+    expect "server in step (resyncs_completed)" test "$(resyncs)" -ge 1 || return 1
+    figure case1 $((t1 - t0))
+    expect "stored-nonce notification accepted" check_in_step
+}
+
+scenario_case2() {
+    banner "case 2: the server's database is restored from an old backup"
+    admin /admin/snapshot '{}' >/dev/null
+    say server "snapshot taken (the backup)"
+    local finished before t0 t1 f
+    finished=$(event_count resync-finished)
+    f=$RUN/rotate.wsp
+    notify_to_file text "$f"
+    say server "a session that rotates both nonces (the daemon's session is the resync session)"
+    say device "push outcome $(push_file "$f")"
+    expect "rotation session finished" wait_event resync-finished "$finished" 30 || return 1
+    expect "in step after rotation" check_in_step || return 1
+    admin /admin/restore '{}' >/dev/null
+    say server "database restored from the backup: the server holds the older nonces"
+    finished=$(event_count resync-finished)
+    before=$(grep -c '"outcome" *: *"rejected"' "$RUN/bearer.log" || true)
+    t0=$(date +%s%3N)
+    expect "notify" admin /admin/notify "{\"client_name\":\"$CLIENT\",\"nonce\":\"auto\",\"wsp\":true,\"deliver\":true}" >/dev/null || return 1
+    expect "resync-finished event" wait_event resync-finished "$finished" $((fallback_ms / 1000 + 30)) || return 1
+    t1=$(date +%s%3N)
+    expect "stale Pkg#0 refused by the device" test "$(grep -c '"outcome" *: *"rejected"' "$RUN/bearer.log")" -gt "$before" || return 1
+    figure case2 $((t1 - t0))
+    expect "stored-nonce notification accepted" check_in_step
+}
+
+scenario_linkdown() {
+    banner "link down after Pkg#2 for ${outage_ms} ms"
+    local finished failed before t0 t1 f=$RUN/linkdown.wsp
+    finished=$(event_count resync-finished)
+    failed=$(event_count resync-failed)
+    before=$(resyncs)
+    admin /admin/fault "{\"after_pkg\":2,\"action\":\"outage\",\"outage_ms\":$outage_ms}" >/dev/null
+    notify_to_file text "$f"
+    t0=$(date +%s%3N)
+    say device "push outcome $(push_file "$f")"
+    expect "resync-finished after the outage" wait_event resync-finished "$finished" $((outage_ms / 1000 + 40)) || return 1
+    t1=$(date +%s%3N)
+    expect "session outlived the outage" test $((t1 - t0)) -ge "$outage_ms" || return 1
+    expect "no resync-failed" test "$(event_count resync-failed)" -eq "$failed" || return 1
+    expect "exactly one session completed on the server" test "$(resyncs)" -eq $((before + 1)) || return 1
+    figure linkdown $((t1 - t0))
+    expect "stored-nonce notification accepted" check_in_step
+}
+
+scenario_replay() {
+    banner "a captured default-nonce notification is replayed"
+    local captured
+    captured=$(ls "$RUN"/captured/*-default-text.wsp 2>/dev/null | head -n1)
+    expect "a default-nonce push was captured in case 1" test -n "$captured" || return 1
+    local started out
+    started=$(event_count resync-started)
+    out=$(push_file "$captured")
+    say attacker "replays the captured default-nonce Pkg#0 -> device outcome $out"
+    expect "replay refused" test "$out" = replay || return 1
+    sleep 0.5
+    expect "no session started" test "$(event_count resync-started)" -eq "$started" || return 1
+    expect "stored-nonce notification accepted" check_in_step
+}
+
+scenario_restart() {
+    banner "the server restarts in the middle of a session"
+    local finished failed t0 t1 f=$RUN/restart.wsp
+    finished=$(event_count resync-finished)
+    failed=$(event_count resync-failed)
+    admin /admin/fault '{"after_pkg":2,"action":"crash"}' >/dev/null
+    notify_to_file text "$f"
+    t0=$(date +%s%3N)
+    say device "push outcome $(push_file "$f")"
+    for _ in $(seq 100); do [[ -e /proc/$SERVER_PID ]] || break; sleep 0.05; done
+    expect "server crashed after Pkg#2" test ! -e "/proc/$SERVER_PID" || return 1
+    start_server
+    say server "restarted from its state file (the session in flight is gone)"
+    # The device's Pkg#3 reaches the new process, which refuses it; the
+    # session fails cleanly on the device.
+    expect "the interrupted session fails cleanly" wait_event resync-failed "$failed" 40 || return 1
+    say server "the session did not complete: notifying again with the default nonce"
+    notify_to_file text "$f"
+    say device "push outcome $(push_file "$f")"
+    expect "resync-finished after the restart" wait_event resync-finished "$finished" 30 || return 1
+    t1=$(date +%s%3N)
+    figure restart $((t1 - t0))
+    expect "stored-nonce notification accepted" check_in_step
+}
+
+# ---------------------------------------------------------------- run
+start_server
+say server "listening on $BASE ($SERVER_ID)"
+admin /admin/devices "{\"client_name\":\"$CLIENT\",\"server_password\":\"$SERVER_PW\",\"client_password\":\"$CLIENT_PW\",\"auth_scheme\":\"md5\",\"encoding\":\"xml\",\"server_nonce_b64\":\"$SN\",\"client_nonce_b64\":\"$CN\"}" >/dev/null
+start_device
+provision_device 1
+say setup "device account provisioned on both sides with the same secrets and bootstrap nonces"
+check_in_step || { echo "field-test: the bootstrap is not in step" >&2; exit 1; }
+
+passed=0 failed=0
+IFS=, read -r -a list <<<"$scenarios"
+for s in "${list[@]}"; do
+    fail_reason=""
+    if "scenario_$s"; then
+        passed=$((passed + 1))
+        say result "$s passed"
+    else
+        failed=$((failed + 1))
+        say result "$s FAILED: ${fail_reason:-check failed}"
+        {
+            echo "--- device log (last 25 lines) ---"
+            tail -n 25 "$RUN/device/daemon.log" 2>/dev/null || true
+        } >>"$RUN/timeline.log"
+    fi
+done
+sleep 0.3
+kill "$TAIL_PID" 2>/dev/null || true
+echo
+echo "field-test: mode $mode, fallback after ${fallback_ms} ms"
+[[ -f $RUN/figures ]] && sed 's/^/  time to in step (ms): /' "$RUN/figures"
+echo "field-test: $passed passed, $failed failed"
+((failed == 0))
