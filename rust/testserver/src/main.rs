@@ -112,10 +112,6 @@ fn run(args: Args) -> Result<()> {
         fault_hook: args.fault_hook.clone(),
     };
     let app = Arc::new(App::new(config, StateFile::new(&args.state)?)?);
-    let listener =
-        TcpListener::bind(&args.listen).with_context(|| format!("listening on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening {scheme}://{addr}")?;
