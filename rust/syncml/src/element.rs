@@ -3,7 +3,7 @@
 //! SyncML has no attributes that carry meaning (only `xmlns`) and no mixed
 //! content, so an element is a tag plus either children, text or opaque
 //! bytes. Both the XML and the WBXML codec translate bytes to and from this
-//! tree; [`crate::mapping`] turns it into the typed model. Keeping one tree
+//! tree; the (private) mapping module turns it into the typed model. Keeping one tree
 //! means the two encodings cannot disagree about what a message says.
 //!
 //! Only tags of the SyncML 1.2 (code page 0) and MetInf (code page 1) tables

@@ -51,7 +51,7 @@ pub enum AuthScheme {
 ///
 /// formats.md leaves it open; the default is upper-case hexadecimal without
 /// leading zeros (`0x0102` → `102`), what most handsets send. The server role
-/// can accept either ([`SessionIdFormat::matches`] with `lenient`).
+/// accepts either unless pinned ([`crate::ServerParams::session_id_format`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum SessionIdFormat {
     /// Upper-case hex, no leading zeros: 258 → `102`.
