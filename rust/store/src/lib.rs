@@ -35,6 +35,42 @@
 //! a `Mutex`; calls from several threads are serialized (each call is short,
 //! one transaction). Share it as `Arc<Store>`.
 //!
+//! ```
+//! use dmnonce_store::*;
+//! # fn main() -> Result<(), StoreError> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let state_dir = dir.path();
+//! let now = UnixTime(1_795_917_310);
+//! let key = KeyFile::load_or_create(&state_dir.join(KEY_FILE_NAME))?;
+//! let account = AccountProvisioning {
+//!     server_id: "dm.example.net".into(),
+//!     server_url: "https://127.0.0.1:8443/dm".into(),
+//!     client_name: "device-1".into(),
+//!     client_secret: AuthSecret::new(b"device-to-server".to_vec())?,
+//!     server_secret: AuthSecret::new(b"server-to-device".to_vec())?,
+//!     auth_scheme: AuthScheme::Md5,
+//!     encoding: Encoding::Wbxml,
+//!     policy: Policy::Allow,
+//!     client_nonce: None,
+//!     server_nonce: Some(Nonce::new(b"initial".to_vec())?),
+//! };
+//! let (store, report) =
+//!     Store::open(&state_dir.join(DB_FILE_NAME), &key, Some(&[account]), now)?;
+//! assert_eq!(report.outcome, OpenOutcome::Created);
+//!
+//! // Our Chal carried a fresh server nonce: phase one keeps the old one.
+//! store.commit_new_server_nonce("dm.example.net", &Nonce::new(b"fresh".to_vec())?, now)?;
+//! assert_eq!(store.server_nonce_candidates("dm.example.net")?.len(), 2);
+//! // The server authenticated with the fresh nonce: phase two retires the old.
+//! let used = Nonce::new(b"fresh".to_vec())?;
+//! assert_eq!(
+//!     store.confirm_server_nonce_used("dm.example.net", &used, now)?,
+//!     Confirmation::RetiredPrevious
+//! );
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! See `docs/store.md` for the schema, the open/recovery procedure and the
 //! wrong-key-versus-corruption heuristic.
 #![forbid(unsafe_code)]
