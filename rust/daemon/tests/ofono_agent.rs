@@ -3,7 +3,7 @@
 //! hot-plugged modems, PDU delivery through ReceiveNotification, Release.
 #![cfg(feature = "ofono")]
 
-#[path = "../src/ofono.rs"]
+#[path = "../src/ofono/agent.rs"]
 #[allow(dead_code)]
 mod ofono;
 mod ofono_support;
@@ -11,7 +11,7 @@ mod ofono_support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ofono::{start_agent, OfonoSettings, AGENT_PATH};
+use ofono::{start_agent, AGENT_PATH};
 use ofono_support::{FakeOfono, PrivateBus};
 
 #[test]
@@ -20,12 +20,8 @@ fn agent_registers_on_modems_and_hands_pdus_to_the_intake() {
     let fake = FakeOfono::start(&bus.address, &["/phonesim"]);
     let received: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
     let sink = received.clone();
-    let settings = OfonoSettings {
-        enabled: true,
-        bus: bus.address.clone(),
-    };
     let agent = start_agent(
-        &settings,
+        &bus.address,
         Arc::new(move |pdu: &[u8]| {
             sink.lock().unwrap().push(pdu.to_vec());
             "recorded".to_string()
@@ -47,7 +43,10 @@ fn agent_registers_on_modems_and_hands_pdus_to_the_intake() {
     .concat();
     fake.deliver(&regs[0], &pdu)
         .expect("ReceiveNotification answered");
-    assert_eq!(received.lock().unwrap().as_slice(), std::slice::from_ref(&pdu));
+    assert_eq!(
+        received.lock().unwrap().as_slice(),
+        std::slice::from_ref(&pdu)
+    );
 
     // A modem plugged in later gets the agent too.
     fake.add_modem("/usbmodem");
@@ -65,12 +64,8 @@ fn agent_registers_on_modems_and_hands_pdus_to_the_intake() {
 #[test]
 fn agent_waits_for_ofono_to_appear() {
     let bus = PrivateBus::start();
-    let settings = OfonoSettings {
-        enabled: true,
-        bus: bus.address.clone(),
-    };
-    let agent =
-        start_agent(&settings, Arc::new(|_: &[u8]| String::new())).expect("starts without ofono");
+    let agent = start_agent(&bus.address, Arc::new(|_: &[u8]| String::new()))
+        .expect("starts without ofono");
     assert!(agent.registered_modems().is_empty());
     // ofono starts afterwards: NameOwnerChanged makes the agent register.
     let fake = FakeOfono::start(&bus.address, &["/ril_0"]);

@@ -1,5 +1,4 @@
-//! The ofono push agent (issue 5 item 3b): WAP pushes from the modem stack
-//! of embedded Linux.
+//! The D-Bus side of the ofono push agent: export, register, follow.
 //!
 //! ofono (`doc/pushnotification-api.txt`) hands every WAP push that arrives
 //! on a modem to one registered agent: we export
@@ -21,7 +20,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use serde::Deserialize;
 use zbus::blocking::connection::Builder;
 use zbus::blocking::{Connection, MessageIterator};
 use zbus::message::Type as MessageType;
@@ -36,25 +34,6 @@ pub const OFONO_SERVICE: &str = "org.ofono";
 pub const PUSH_INTERFACE: &str = "org.ofono.PushNotification";
 const MANAGER_INTERFACE: &str = "org.ofono.Manager";
 const MODEM_INTERFACE: &str = "org.ofono.Modem";
-
-/// The `[ofono]` section of the daemon's configuration.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct OfonoSettings {
-    /// Register the agent at all.
-    pub enabled: bool,
-    /// `"system"`, `"session"` or a D-Bus address (`unix:path=…`).
-    pub bus: String,
-}
-
-impl Default for OfonoSettings {
-    fn default() -> Self {
-        OfonoSettings {
-            enabled: true,
-            bus: "system".into(),
-        }
-    }
-}
 
 /// Why the agent could not start.
 #[derive(Debug, thiserror::Error)]
@@ -126,12 +105,12 @@ impl OfonoAgent {
     }
 }
 
-fn connect(settings: &OfonoSettings, agent: Agent) -> Result<Connection, OfonoError> {
+fn connect(bus: &str, agent: Agent) -> Result<Connection, OfonoError> {
     let err = |source| OfonoError::Connect {
-        bus: settings.bus.clone(),
+        bus: bus.to_string(),
         source: Box::new(source),
     };
-    let builder = match settings.bus.as_str() {
+    let builder = match bus {
         "system" => Builder::system().map_err(err)?,
         "session" => Builder::session().map_err(err)?,
         address => Builder::address(address).map_err(err)?,
@@ -146,19 +125,17 @@ fn connect(settings: &OfonoSettings, agent: Agent) -> Result<Connection, OfonoEr
 /// Connects to the bus, exports the agent, registers it with every modem
 /// that has a push interface now, and follows modems and ofono restarts.
 /// ofono need not be running yet: the agent registers when it appears.
-pub fn start_agent(settings: &OfonoSettings, intake: Intake) -> Result<OfonoAgent, OfonoError> {
+/// `bus`: `"system"`, `"session"` or a D-Bus address (`unix:path=…`).
+pub fn start_agent(bus: &str, intake: Intake) -> Result<OfonoAgent, OfonoError> {
     let registered = Arc::new(Mutex::new(BTreeSet::new()));
     let conn = connect(
-        settings,
+        bus,
         Agent {
             intake,
             registered: registered.clone(),
         },
     )?;
-    log::info!(
-        "ofono: push agent exported at {AGENT_PATH} on the {} bus",
-        settings.bus
-    );
+    log::info!("ofono: push agent exported at {AGENT_PATH} on the {bus} bus");
 
     // Subscribe before the first scan, so a modem added in between is seen.
     let ofono_signals = MatchRule::builder()
@@ -302,35 +279,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn settings_default_to_the_system_bus_and_parse_from_toml() {
-        assert_eq!(
-            OfonoSettings::default(),
-            OfonoSettings {
-                enabled: true,
-                bus: "system".into()
-            }
-        );
-        let s: OfonoSettings = toml::from_str("bus = \"unix:path=/tmp/x\"").unwrap();
-        assert_eq!(
-            s,
-            OfonoSettings {
-                enabled: true,
-                bus: "unix:path=/tmp/x".into()
-            }
-        );
-        assert!(toml::from_str::<OfonoSettings>("buss = \"system\"").is_err());
+    fn unreachable_bus_is_a_typed_error() {
+        let err = start_agent(
+            "unix:path=/nonexistent/dmnonce-test-bus",
+            Arc::new(|_: &[u8]| String::new()),
+        )
+        .err()
+        .expect("no bus there");
+        assert!(matches!(err, OfonoError::Connect { .. }));
+        assert!(err.to_string().contains("unix:path=/nonexistent"));
     }
 
     #[test]
-    fn unreachable_bus_is_a_typed_error() {
-        let s = OfonoSettings {
-            enabled: true,
-            bus: "unix:path=/nonexistent/dmnonce-test-bus".into(),
-        };
-        let err = start_agent(&s, Arc::new(|_: &[u8]| String::new()))
-            .err()
-            .expect("no bus there");
-        assert!(matches!(err, OfonoError::Connect { .. }));
-        assert!(err.to_string().contains("unix:path=/nonexistent"));
+    fn push_interface_is_found_in_the_interfaces_property() {
+        let with = vec![MODEM_INTERFACE.to_string(), PUSH_INTERFACE.to_string()];
+        let without = vec![MODEM_INTERFACE.to_string()];
+        let v = |l: Vec<String>| OwnedValue::try_from(zbus::zvariant::Value::from(l)).unwrap();
+        assert!(has_push_interface(Some(&v(with))));
+        assert!(!has_push_interface(Some(&v(without))));
+        assert!(!has_push_interface(Some(&OwnedValue::from(true))));
+        assert!(!has_push_interface(None));
     }
 }
