@@ -41,7 +41,7 @@ fn write_element(
     let name = e.tag.name();
     out.push('<');
     out.push_str(name);
-    if parent != Some(e.tag.page()) && (parent.is_none() || e.tag.page() == CodePage::MetInf) {
+    if parent != Some(e.tag.page()) {
         out.push_str(" xmlns=\"");
         out.push_str(e.tag.page().namespace());
         out.push('"');
@@ -121,6 +121,8 @@ fn tag_of(name: &[u8]) -> Result<Tag, DecodeError> {
 /// Parses XML into a tree. Rejects unknown elements, mixed content, other
 /// entities than the five predefined ones, and nesting over [`MAX_DEPTH`].
 pub fn read(bytes: &[u8]) -> Result<Element, DecodeError> {
+    // A UTF-8 byte-order mark is allowed before the declaration.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Open> = Vec::new();

@@ -158,3 +158,22 @@ fn garbage_gives_typed_errors() {
     let deep = "<SyncML>".repeat(100);
     assert_eq!(decode(deep.as_bytes()), Err(DecodeError::TooDeep(32)));
 }
+
+#[test]
+fn xml_with_bom_whitespace_comments_and_prefixes_decodes() {
+    let xml = String::from_utf8(encode(&sample(), Encoding::Xml).unwrap()).unwrap();
+    let body = xml.trim_start_matches(|c| c != '>').trim_start_matches('>');
+    let varied = format!(
+        "\u{FEFF}<?xml version=\"1.0\"?>\n<!-- a comment -->\n{}",
+        body.replace("<SyncHdr>", "\n  <SyncHdr>\n    ")
+            .replace(
+                "<Format xmlns=\"syncml:metinf\">",
+                "<m:Format xmlns:m=\"syncml:metinf\">"
+            )
+            .replace("</Format>", "</m:Format>")
+    );
+    assert_eq!(
+        decode(varied.as_bytes()).unwrap(),
+        (sample(), Encoding::Xml)
+    );
+}
