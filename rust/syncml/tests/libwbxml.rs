@@ -68,12 +68,12 @@ fn via_wbxml2xml(msg: &SyncMl, mode: &str) -> SyncMl {
     decode_xml(&xml).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&xml)))
 }
 
-/// Our XML (with DOCTYPE) → xml2wbxml (string table on or off) → our
-/// WBXML decoder.
-fn via_xml2wbxml(msg: &SyncMl, string_table: bool) -> (SyncMl, Vec<u8>) {
+/// Our XML (with or without DOCTYPE; libwbxml then goes by the
+/// namespace) → xml2wbxml (string table on or off) → our WBXML decoder.
+fn via_xml2wbxml(msg: &SyncMl, string_table: bool, doctype: bool) -> (SyncMl, Vec<u8>) {
     let s = Scratch::new();
     let (input, output) = (s.path("in.xml"), s.path("out.wbxml"));
-    std::fs::write(&input, encode_xml(msg, true).unwrap()).unwrap();
+    std::fs::write(&input, encode_xml(msg, doctype).unwrap()).unwrap();
     let mut args: Vec<&std::ffi::OsStr> = vec!["-o".as_ref(), output.as_os_str()];
     if !string_table {
         args.push("-n".as_ref());
@@ -144,16 +144,15 @@ fn libwbxml_decodes_our_wbxml_to_the_same_message() {
 fn we_decode_libwbxml_encodings_of_our_xml_to_the_same_message() {
     let (mut with_table, mut with_opaque) = (0, 0);
     for (i, msg) in session_messages().iter().enumerate() {
-        let (m, bytes) = via_xml2wbxml(msg, true);
+        let (m, bytes) = via_xml2wbxml(msg, true, true);
         assert_eq!(&m, msg, "message {i}, string table");
         // Byte 4 is the string table length (after 03 A4 01 6A).
         with_table += usize::from(bytes[4] != 0);
         with_opaque += usize::from(bytes.contains(&0xC3));
-        assert_eq!(
-            &via_xml2wbxml(msg, false).0,
-            msg,
-            "message {i}, inline strings"
-        );
+        let inline = via_xml2wbxml(msg, false, true).0;
+        assert_eq!(&inline, msg, "message {i}, inline strings");
+        let by_namespace = via_xml2wbxml(msg, true, false).0;
+        assert_eq!(&by_namespace, msg, "message {i}, no DOCTYPE");
     }
     // The paths this test is for were exercised: string-table references
     // and libwbxml's OPAQUE Item/Data.
