@@ -94,6 +94,9 @@ pub enum StoreError {
         /// The column.
         column: &'static str,
     },
+    /// A damaged store was moved aside but a fresh one could not be built.
+    #[error("could not build a fresh store after moving a damaged one aside: {0}")]
+    RecoveryFailed(&'static str),
     /// A file operation failed.
     #[error("{action} {path}: {source}")]
     Io {

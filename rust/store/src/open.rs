@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use zeroize::Zeroizing;
 
-use crate::recovery::{companions, move_aside};
+use crate::recovery::{companions, move_aside, rebuild};
 use crate::{
-    keycheck, schema, AccountProvisioning, AuditEvent, Key, Result, Store, StoreError, SyncState,
-    UnixTime,
+    keycheck, schema, AccountProvisioning, Key, Result, Store, StoreError, SyncState, UnixTime,
 };
 
 /// How the database file is encrypted.
@@ -65,7 +64,7 @@ pub enum OpenOutcome {
 }
 
 /// Result of opening and checking one file.
-enum Health {
+pub(crate) enum Health {
     Healthy(Connection),
     /// Page 1 does not decrypt: wrong key or a damaged header.
     KeyRejected,
@@ -100,7 +99,7 @@ pub(crate) fn apply_cipher(conn: &Connection, cipher: &Cipher<'_>) -> Result<()>
 }
 
 /// The one initializer: key, verification read, per-connection pragmas.
-fn initialize(path: &Path, cipher: &Cipher<'_>) -> Result<Health> {
+pub(crate) fn initialize(path: &Path, cipher: &Cipher<'_>) -> Result<Health> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -251,39 +250,14 @@ impl Store {
             db_path.display()
         );
         let moved_aside = move_aside(db_path, now)?;
-        let conn = match initialize(db_path, cipher)? {
-            Health::Healthy(conn) => conn,
-            _ => {
-                return Err(StoreError::InvalidInput {
-                    field: "db_path",
-                    reason: "a fresh store created after recovery failed its checks",
-                })
-            }
+        let provisioned = rebuild(db_path, cipher, provisioning, &reason, &moved_aside, now)?;
+        let Health::Healthy(conn) = initialize(db_path, cipher)? else {
+            return Err(StoreError::RecoveryFailed(
+                "the rebuilt store failed its checks",
+            ));
         };
         let (store, mut report) = Self::finish_open(db_path, conn, cipher, &[], now)?;
-        report.provisioned = store.write(|tx| {
-            let mut created = Vec::new();
-            for p in provisioning {
-                crate::accounts::insert(tx, p, SyncState::NeedsResync, false, now)?;
-                created.push(p.server_id.clone());
-            }
-            let names: Vec<String> = moved_aside
-                .iter()
-                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .collect();
-            crate::audit::insert(
-                tx,
-                None,
-                AuditEvent::StoreRecovered,
-                &format!(
-                    "{reason}; moved aside as {}; {} account(s) re-created as needs-resync",
-                    names.join(", "),
-                    created.len()
-                ),
-                now,
-            )?;
-            Ok(created)
-        })?;
+        report.provisioned = provisioned;
         report.outcome = OpenOutcome::Recovered {
             moved_aside,
             reason,

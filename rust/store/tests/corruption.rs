@@ -185,3 +185,36 @@ fn deleted_store_with_a_wrong_key_is_refused() {
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
     assert!(!db_path(dir.path()).exists());
 }
+
+#[test]
+fn recovery_interrupted_before_the_rebuilt_store_was_installed_is_redone() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::generate().unwrap();
+    populated_store(dir.path(), &key);
+    // State after a crash mid-recovery: the damaged file was moved aside, a
+    // half-built replacement sits under its temporary name.
+    fs::rename(
+        db_path(dir.path()),
+        dir.path().join("store.db.corrupt-19700101T000000Z"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("store.db.recovering"), b"half-built").unwrap();
+    assert_recovered_with_earlier_file(dir.path(), &key);
+    assert!(!dir.path().join("store.db.recovering").exists());
+}
+
+fn assert_recovered_with_earlier_file(dir: &Path, key: &Key) {
+    let prov = [provisioning("srv-a"), provisioning("srv-b")];
+    let (store, report) = Store::open(&db_path(dir), key, Some(&prov), T0).unwrap();
+    assert!(
+        matches!(report.outcome, OpenOutcome::Recovered { .. }),
+        "{report:?}"
+    );
+    assert_eq!(store.accounts().unwrap().len(), 2);
+    assert!(store
+        .accounts()
+        .unwrap()
+        .iter()
+        .all(|a| a.state == SyncState::NeedsResync));
+    assert!(dir.join("store.db.corrupt-19700101T000000Z").exists());
+}
