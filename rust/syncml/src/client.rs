@@ -301,7 +301,10 @@ impl ClientSession {
             }
             code => return self.fail(FailureReason::Rejected(code)),
         }
-        if let (Phase::Pkg2 { .. }, Some(n)) = (self.phase, challenged) {
+        // A Chal on a success status: the nonce to use from the next message
+        // on (in Pkg#2 the change request's new client nonce; a server may
+        // also hand out another one later, e.g. in Pkg#4).
+        if let Some(n) = challenged {
             let n = Nonce::new(n);
             self.client_nonce = n.clone();
             self.fresh_client_nonce = Some(n);

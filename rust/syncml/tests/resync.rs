@@ -549,3 +549,29 @@ fn a_server_status_other_than_success_or_challenge_stops_the_client() {
     assert_eq!(f.reason, FailureReason::Rejected(500));
     assert!(f.committed.is_empty());
 }
+
+#[test]
+fn a_chal_in_pkg4_becomes_the_client_nonce_committed_with_done() {
+    let t = drive(
+        client_params(Encoding::Xml, AuthScheme::Md5),
+        server_params(AuthScheme::Md5),
+        |i, _, m| {
+            if i == 3 {
+                let mut msg = decode(&m.body).unwrap().0;
+                if let Command::Status(s) = &mut msg.body.commands[0] {
+                    s.chal = Some(cred::chal(cred::AUTH_MD5, b"later"));
+                }
+                // Still signed by the server (Cred does not cover the body).
+                m.body = encode(&msg, Encoding::Xml).unwrap();
+            }
+            true
+        },
+    );
+    let done = t.client_done.expect("done");
+    assert_eq!(
+        done.commit.client_nonce,
+        Some(Nonce::new(b"later".to_vec()))
+    );
+    assert!(done.commit.confirmed.client_nonce && done.commit.confirmed.server_nonce);
+    assert_eq!(done.committed, fold(&t.client_commits));
+}
