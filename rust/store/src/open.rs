@@ -221,11 +221,13 @@ impl Store {
                 path: db_path.to_path_buf(),
             });
         }
-        let damage = if had_store && !db_path.exists() {
-            // Deleted by hand or lost: the nonces are gone all the same.
-            Some("database file is missing but a store existed".to_owned())
-        } else if had_store && is_empty_file(db_path) {
-            Some("database file is empty but a store existed".to_owned())
+        let damage = if lost {
+            // Deleted by hand, or truncated to nothing: the nonces are gone.
+            Some(if db_path.exists() {
+                "database file is empty but a store existed".to_owned()
+            } else {
+                "database file is missing but a store existed".to_owned()
+            })
         } else {
             match initialize(db_path, cipher)? {
                 Health::Healthy(conn) => {
