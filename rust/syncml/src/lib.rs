@@ -52,6 +52,12 @@ pub fn encode_xml(msg: &SyncMl, doctype: bool) -> Result<Vec<u8>, EncodeError> {
     xml::write(&mapping::lower(msg), doctype)
 }
 
+/// Encodes a message as WBXML with encoder [`wbxml::Options`] (string
+/// table, opaque item data): the same message, other bytes.
+pub fn encode_wbxml_with(msg: &SyncMl, options: wbxml::Options) -> Result<Vec<u8>, EncodeError> {
+    wbxml::write_with(&mapping::lower(msg), options)
+}
+
 /// Decodes an XML message.
 pub fn decode_xml(bytes: &[u8]) -> Result<SyncMl, DecodeError> {
     mapping::lift(&xml::read(bytes)?)

@@ -49,11 +49,11 @@ fn run(tool: &str, args: &[&std::ffi::OsStr]) {
     );
 }
 
-/// Our WBXML → wbxml2xml (mode `m`) → our XML decoder.
-fn via_wbxml2xml(msg: &SyncMl, mode: &str) -> SyncMl {
+/// Our WBXML (encoder `options`) → wbxml2xml (mode `m`) → our XML decoder.
+fn via_wbxml2xml(msg: &SyncMl, mode: &str, options: wbxml::Options) -> SyncMl {
     let s = Scratch::new();
     let (input, output) = (s.path("in.wbxml"), s.path("out.xml"));
-    std::fs::write(&input, encode(msg, Encoding::Wbxml).unwrap()).unwrap();
+    std::fs::write(&input, encode_wbxml_with(msg, options).unwrap()).unwrap();
     run(
         "wbxml2xml",
         &[
@@ -134,10 +134,29 @@ fn session_messages() -> Vec<SyncMl> {
 
 #[test]
 fn libwbxml_decodes_our_wbxml_to_the_same_message() {
+    let like_libwbxml = wbxml::Options {
+        string_table: true,
+        opaque_item_data: true,
+    };
+    let (mut with_table, mut with_opaque) = (0, 0);
     for (i, msg) in session_messages().iter().enumerate() {
-        assert_eq!(&via_wbxml2xml(msg, "1"), msg, "message {i}, indented");
-        assert_eq!(&via_wbxml2xml(msg, "0"), msg, "message {i}, compact");
+        let plain = wbxml::Options::default();
+        assert_eq!(
+            &via_wbxml2xml(msg, "1", plain),
+            msg,
+            "message {i}, indented"
+        );
+        assert_eq!(&via_wbxml2xml(msg, "0", plain), msg, "message {i}, compact");
+        let table = via_wbxml2xml(msg, "0", like_libwbxml);
+        assert_eq!(&table, msg, "message {i}, string table and opaque data");
+        let bytes = encode_wbxml_with(msg, like_libwbxml).unwrap();
+        with_table += usize::from(bytes[4] != 0);
+        with_opaque += usize::from(bytes.contains(&0xC3));
     }
+    assert!(
+        with_table > 0 && with_opaque > 0,
+        "{with_table} {with_opaque}"
+    );
 }
 
 #[test]

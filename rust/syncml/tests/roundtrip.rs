@@ -276,8 +276,11 @@ proptest! {
     }
 
     #[test]
-    fn wbxml_round_trips(m in message()) {
+    fn wbxml_round_trips(m in message(), string_table in any::<bool>(), opaque_item_data in any::<bool>()) {
         let bytes = encode(&m, Encoding::Wbxml).unwrap();
+        prop_assert_eq!(decode_wbxml(&bytes).unwrap(), m.clone());
+        let options = wbxml::Options { string_table, opaque_item_data };
+        let bytes = encode_wbxml_with(&m, options).unwrap();
         prop_assert_eq!(decode_wbxml(&bytes).unwrap(), m);
     }
 

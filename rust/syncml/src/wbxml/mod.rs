@@ -6,7 +6,7 @@ mod decode;
 mod encode;
 
 pub use decode::read;
-pub use encode::write;
+pub use encode::{write, write_with, Options};
 
 /// WBXML version written: 1.3, as libwbxml writes.
 pub const VERSION: u8 = 0x03;
