@@ -1,3 +1,99 @@
-//! Placeholder; filled in by its issue.
+//! `dmnonced [--config FILE] [--state-dir DIR] [--socket PATH] [-v…]`
+//!
+//! Prints `dmnonced ready socket=<path>` on stderr once it serves.
 
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use dmnonced::config::{Config, Environment, Overrides};
+use dmnonced::listener::Origin;
+use dmnonced::Daemon;
+
+const USAGE: &str =
+    "usage: dmnonced [--config FILE] [--state-dir DIR] [--socket PATH] [-v|--verbose]...\n\
+\n\
+Runs the dmnonce daemon. With no arguments it uses its built-in configuration:\n\
+state in $XDG_STATE_HOME/dmnonce (or ./dmnonce-state), control socket\n\
+$XDG_RUNTIME_DIR/dmnonced.sock (or in the state directory), logs on stderr.\n\
+See docs/configuration.md.";
+
+fn parse_args() -> Result<Option<Overrides>, String> {
+    let mut o = Overrides::default();
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        let arg = arg.to_string_lossy().into_owned();
+        let mut value = |name: &str| {
+            args.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--config" => o.config_file = Some(value("--config")?),
+            "--state-dir" => o.state_dir = Some(value("--state-dir")?),
+            "--socket" => o.socket = Some(value("--socket")?),
+            "-v" | "--verbose" => o.verbose += 1,
+            "-vv" => o.verbose += 2,
+            "-vvv" => o.verbose += 3,
+            "-h" | "--help" => return Ok(None),
+            "-V" | "--version" => {
+                println!("dmnonced {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn main() -> ExitCode {
+    let overrides = match parse_args() {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            if !std::env::args().any(|a| a == "-V" || a == "--version") {
+                println!("{USAGE}");
+            }
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("dmnonced: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Before any thread exists, so that only the signal thread sees them.
+    if let Err(e) = dmnonced::block_stop_signals() {
+        eprintln!("dmnonced: cannot block signals: {e}");
+        return ExitCode::FAILURE;
+    }
+    let config = match Config::load(&overrides, &Environment::from_process()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("dmnonced: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    dmnonced::logging::init(config.verbosity);
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e:#}");
+            eprintln!("dmnonced: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: Config) -> anyhow::Result<()> {
+    let socket = config.socket.clone();
+    let daemon = Daemon::start(config)?;
+    let stop = daemon.stop_handle()?;
+    dmnonced::stop_on_signal(stop)?;
+    let shown = match daemon.origin() {
+        Origin::Bound(p) => p.display().to_string(),
+        Origin::Systemd => format!("systemd:{}", socket.display()),
+        Origin::AndroidInit => "android:dmnonced".to_string(),
+    };
+    log::info!("serving control socket {shown}");
+    eprintln!("dmnonced ready socket={shown}");
+    daemon.run()?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Start-up and shut-down: state directory, key, store, control socket,
+//! pending work, the ofono agent; then serve until SIGTERM/SIGINT.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use dmnonce_store::{FallbackLimit, KeyFile, OpenOutcome, Store, StoreError};
+
+use crate::config::Config;
+use crate::listener::{self, ListenError, Origin};
+use crate::shared::{lock, now, Shared};
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The state directory could not be created or secured.
+    #[error("state directory {path}: {source}")]
+    StateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The key file or the store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The control socket could not be set up.
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    /// The HTTP client could not be configured (CA file).
+    #[error(transparent)]
+    Transport(#[from] crate::http::TransportError),
+    /// A thread or the wake-up channel could not be created.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A started daemon: the socket is listening; [`Daemon::run`] serves.
+pub struct Daemon {
+    shared: Arc<Shared>,
+    listener: UnixListener,
+    origin: Origin,
+    wake_rx: UnixStream,
+    wake_tx: UnixStream,
+    #[cfg(feature = "ofono")]
+    _ofono: Option<crate::ofono::OfonoAgent>,
+}
+
+/// Asks a running daemon to stop (from a signal thread or a test).
+#[derive(Clone)]
+pub struct StopHandle {
+    shared: Arc<Shared>,
+    wake: Arc<UnixStream>,
+}
+
+impl StopHandle {
+    /// Requests a graceful stop.
+    pub fn stop(&self) {
+        use std::io::Write;
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        let _ = (&*self.wake).write_all(b"x");
+    }
+}
+
+impl Daemon {
+    /// Opens everything; the socket accepts connections when this returns
+    /// (they are served once [`Daemon::run`] is called).
+    pub fn start(config: Config) -> Result<Daemon, StartError> {
+        // Fail early on a bad CA file rather than at the first resync.
+        crate::http::Transport::new(&config.http)?;
+        let dir = &config.state_dir;
+        let dir_err = |source| StartError::StateDir {
+            path: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(dir_err)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(dir_err)?;
+        let key = KeyFile::load_or_create(&config.key_path())?;
+        let (store, report) = Store::open(&config.db_path(), &key, None, now())?;
+        drop(key);
+        match &report.outcome {
+            OpenOutcome::Created => log::info!("store created at {}", config.db_path().display()),
+            OpenOutcome::Opened => log::info!("store opened at {}", config.db_path().display()),
+            OpenOutcome::Recovered { .. } => {
+                log::error!("store was damaged and set aside; accounts need re-provisioning")
+            }
+        }
+        store.set_fallback_limit(FallbackLimit {
+            max_accepted: config.fallback.max_per_hour,
+            window_secs: 3600,
+        });
+        let (listener, origin) = match listener::inherited()? {
+            Some(x) => x,
+            None => {
+                let own = crate::sys::own_uid();
+                let open = config.allowed_uids.iter().any(|&u| u != own && u != 0);
+                let l = listener::bind(&config.socket, open)?;
+                (l, Origin::Bound(config.socket.clone()))
+            }
+        };
+        let (wake_rx, wake_tx) = UnixStream::pair()?;
+        let shared = Shared::new(Arc::new(store), config);
+        crate::resync::resume_pending(&shared);
+        #[cfg(feature = "ofono")]
+        let ofono = start_ofono(&shared);
+        Ok(Daemon {
+            shared,
+            listener,
+            origin,
+            wake_rx,
+            wake_tx,
+            #[cfg(feature = "ofono")]
+            _ofono: ofono,
+        })
+    }
+
+    /// The shared state (for embedding and tests).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Where the socket came from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// A handle that stops [`Daemon::run`].
+    pub fn stop_handle(&self) -> Result<StopHandle, std::io::Error> {
+        Ok(StopHandle {
+            shared: self.shared.clone(),
+            wake: Arc::new(self.wake_tx.try_clone()?),
+        })
+    }
+
+    /// Serves until stopped; then removes a socket file it bound and lets
+    /// running sessions notice the stop (their pending work stays).
+    pub fn run(self) -> Result<(), std::io::Error> {
+        let result = crate::server::serve(&self.shared, &self.listener, &self.wake_rx);
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        if let Origin::Bound(path) = &self.origin {
+            let _ = std::fs::remove_file(path);
+        }
+        let threads: Vec<_> = std::mem::take(&mut *lock(&self.shared.session_threads));
+        for t in threads {
+            // Sessions stop between HTTP exchanges; a request in flight is
+            // bounded by http.request_timeout_ms.
+            let _ = t.join();
+        }
+        log::info!("stopped");
+        result
+    }
+}
+
+#[cfg(feature = "ofono")]
+fn start_ofono(shared: &Arc<Shared>) -> Option<crate::ofono::OfonoAgent> {
+    match crate::ofono::spawn_agent(shared.clone(), &shared.config.ofono) {
+        Ok(agent) => agent,
+        Err(e) => {
+            // No D-Bus (containers, tests): the control socket still works.
+            log::warn!("ofono push agent not started: {e}");
+            None
+        }
+    }
+}

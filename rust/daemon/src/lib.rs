@@ -1,0 +1,65 @@
+//! `dmnonced`: the daemon that owns the OMA DM secrets and nonces of a
+//! device, takes in WAP-push notifications, and runs the nonce
+//! resynchronisation session of the DM 1.2 Notification change request over
+//! HTTP(S) (see `DESIGN.md`, `docs/protocol.md`, `docs/configuration.md`).
+//!
+//! # Embedding and the push intake
+//!
+//! ```no_run
+//! use dmnonced::{config::{Config, Environment, Overrides}, Daemon};
+//! let config = Config::load(&Overrides::default(), &Environment::from_process()).unwrap();
+//! let daemon = Daemon::start(config).unwrap();      // socket listening
+//! let shared = daemon.shared().clone();
+//! // Any push source hands its bytes to the one intake:
+//! let result = dmnonced::intake::handle_push(
+//!     &shared,
+//!     dmnonced::intake::PushInput::Wsp(vec![/* WSP push PDU */]),
+//! );
+//! daemon.run().unwrap();                             // serve until stopped
+//! ```
+//!
+//! - [`intake::handle_push`]`(&Arc<Shared>, PushInput) -> Result<PushResult, WireError>`
+//!   is the entry point of every push: the control socket's `push`, the
+//!   ofono agent ([`intake::wsp_intake`] adapts it to the agent's
+//!   `Fn(&[u8]) -> String`), SMS PDUs.
+//! - [`requests::handle`] answers every other request of the protocol.
+//! - [`resync`] runs the session; [`events::EventBus`] fans events out.
+//!
+//! Nothing here logs or returns a secret or a nonce.
+
+pub mod chal;
+pub mod config;
+pub mod daemon;
+pub mod events;
+pub mod http;
+pub mod intake;
+pub mod listener;
+pub mod logging;
+#[cfg(feature = "ofono")]
+pub mod ofono;
+pub mod requests;
+pub mod resync;
+mod server;
+pub mod shared;
+mod sys;
+
+pub use daemon::{Daemon, StartError, StopHandle};
+pub use shared::Shared;
+
+/// Blocks the stop signals in the calling thread (call first thing in
+/// `main`, before any thread starts) and returns a function that waits for
+/// one and stops `handle`.
+pub fn block_stop_signals() -> std::io::Result<()> {
+    sys::block_stop_signals()
+}
+
+/// Waits for SIGTERM/SIGINT/SIGHUP, then stops the daemon.
+pub fn stop_on_signal(handle: StopHandle) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let sig = sys::wait_for_stop_signal();
+            log::info!("signal {sig} received; stopping");
+            handle.stop();
+        })
+}

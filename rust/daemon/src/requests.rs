@@ -1,0 +1,369 @@
+//! Answers to the control protocol's requests (docs/protocol.md), except
+//! `subscribe`, which changes the connection and lives in the server.
+//! No result carries a secret or a stored nonce.
+
+use std::sync::Arc;
+
+use dmnonce_control::{
+    b64_decode, AccountInfo, AccountSpec, AccountState, AuthScheme, ClientCredResult, Encoding,
+    ErrorCode, HelloResult, IssueChalResult, Policy, PushFormat, PushRequest, Request,
+    StatusResult, VerifyResult, WireError, PROTOCOL_VERSION,
+};
+use dmnonce_proto::Package0;
+use dmnonce_store::{self as store, Account, AccountProvisioning, AuthSecret, Nonce};
+use dmnonce_syncml::{cred, hmac};
+use serde_json::{json, Value};
+
+use crate::intake::{self, PushInput};
+use crate::shared::{now, store_error, Shared};
+
+/// Answers one request (`subscribe` excluded).
+pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError> {
+    match request {
+        Request::Hello => to_value(HelloResult {
+            protocol: PROTOCOL_VERSION,
+            daemon_version: env!("CARGO_PKG_VERSION").into(),
+        }),
+        Request::Push(p) => to_value(intake::handle_push(shared, push_input(p)?)?),
+        Request::Verify(v) => verify(shared, &v.package0_b64),
+        Request::ClientCred(r) => client_cred(shared, &r.server_id, r.body_b64.as_deref()),
+        Request::CheckServerCred(r) => check_server_cred(shared, &r),
+        Request::AcceptChal(r) => accept_chal(shared, &r.server_id, &r.next_nonce_b64),
+        Request::IssueChal(r) => issue_chal(shared, &r.server_id, r.encoding),
+        Request::Status => to_value(StatusResult {
+            protocol: PROTOCOL_VERSION,
+            daemon_version: env!("CARGO_PKG_VERSION").into(),
+            uptime_secs: shared.uptime_secs(),
+            accounts: accounts(shared)?,
+            counters: shared.stats.snapshot(),
+        }),
+        Request::AccountAdd(r) => account_add(shared, r.account),
+        Request::AccountRemove(r) => {
+            if shared.session_running(&r.server_id) {
+                return Err(WireError::new(
+                    ErrorCode::WrongState,
+                    "a resync session runs for this account; remove it afterwards",
+                ));
+            }
+            shared
+                .store
+                .delete_account(&r.server_id, now())
+                .map_err(store_error)?;
+            log::info!("account {} removed", r.server_id);
+            Ok(json!({}))
+        }
+        Request::AccountList => Ok(json!({ "accounts": accounts(shared)? })),
+        Request::Subscribe(_) => Err(WireError::new(
+            ErrorCode::Internal,
+            "subscribe is handled by the connection",
+        )),
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<Value, WireError> {
+    serde_json::to_value(v).map_err(|e| WireError::new(ErrorCode::Internal, e.to_string()))
+}
+
+fn push_input(p: PushRequest) -> Result<PushInput, WireError> {
+    let data = || -> Result<Vec<u8>, WireError> {
+        let text = p.data_b64.as_deref().ok_or_else(|| {
+            WireError::new(
+                ErrorCode::BadRequest,
+                "data_b64 is required for this format",
+            )
+        })?;
+        b64_decode("data_b64", text)
+    };
+    Ok(match p.format {
+        PushFormat::Auto => PushInput::Auto(data()?),
+        PushFormat::Wsp => PushInput::Wsp(data()?),
+        PushFormat::Package0 => PushInput::Package0(data()?),
+        PushFormat::Sms => {
+            if p.sms_pdus_b64.is_empty() {
+                return Err(WireError::new(
+                    ErrorCode::BadRequest,
+                    "sms_pdus_b64 is required for format sms",
+                ));
+            }
+            let pdus = p
+                .sms_pdus_b64
+                .iter()
+                .map(|t| b64_decode("sms_pdus_b64", t))
+                .collect::<Result<Vec<_>, _>>()?;
+            PushInput::Sms {
+                pdus,
+                smsc_included: p.smsc_included,
+            }
+        }
+    })
+}
+
+fn verify(shared: &Shared, package0_b64: &str) -> Result<Value, WireError> {
+    let bytes = b64_decode("package0_b64", package0_b64)?;
+    let pkg = Package0::decode(&bytes)
+        .map_err(|e| WireError::new(ErrorCode::BadPush, format!("not a Package #0: {e}")))?;
+    let account = shared
+        .store
+        .account(&pkg.notification.server_id)
+        .map_err(store_error)?;
+    let allow = account.policy == store::Policy::Allow;
+    let (verdict, _) = intake::verify_for_account(shared, &pkg, allow).map_err(store_error)?;
+    to_value(VerifyResult {
+        verdict: intake::verdict_name(verdict),
+        notification: intake::notification_info(&pkg),
+    })
+}
+
+fn body(body_b64: Option<&str>) -> Result<Option<Vec<u8>>, WireError> {
+    body_b64.map(|b| b64_decode("body_b64", b)).transpose()
+}
+
+fn client_cred(
+    shared: &Shared,
+    server_id: &str,
+    body_b64: Option<&str>,
+) -> Result<Value, WireError> {
+    let account = shared.store.account(server_id).map_err(store_error)?;
+    let secrets = shared
+        .store
+        .account_secrets(server_id)
+        .map_err(store_error)?;
+    let name = secrets.client_name.as_bytes();
+    let pw = secrets.client_secret.expose();
+    if account.auth_scheme == store::AuthScheme::Basic {
+        return to_value(ClientCredResult {
+            scheme: AuthScheme::Basic,
+            cred_type: Some(cred::AUTH_BASIC.into()),
+            cred_data: Some(cred::basic_credential(name, pw)),
+            hmac_header: None,
+        });
+    }
+    let nonces = shared.store.nonces(server_id).map_err(store_error)?;
+    let nonce = nonces.client.ok_or_else(|| {
+        WireError::new(
+            ErrorCode::WrongState,
+            "the account has no client nonce yet (needs a resync or a Chal from the server)",
+        )
+    })?;
+    match account.auth_scheme {
+        store::AuthScheme::Hmac => {
+            let b = body(body_b64)?.ok_or_else(|| {
+                WireError::new(ErrorCode::BadRequest, "body_b64 is required for hmac")
+            })?;
+            to_value(ClientCredResult {
+                scheme: AuthScheme::Hmac,
+                cred_type: None,
+                cred_data: None,
+                hmac_header: Some(hmac::header_value(
+                    &secrets.client_name,
+                    pw,
+                    nonce.expose(),
+                    &b,
+                )),
+            })
+        }
+        _ => to_value(ClientCredResult {
+            scheme: AuthScheme::Md5,
+            cred_type: Some(cred::AUTH_MD5.into()),
+            cred_data: Some(cred::md5_credential(name, pw, nonce.expose())),
+            hmac_header: None,
+        }),
+    }
+}
+
+fn check_server_cred(
+    shared: &Shared,
+    r: &dmnonce_control::CheckServerCredRequest,
+) -> Result<Value, WireError> {
+    let account = shared.store.account(&r.server_id).map_err(store_error)?;
+    let secrets = shared
+        .store
+        .account_secrets(&r.server_id)
+        .map_err(store_error)?;
+    let pw = secrets.server_secret.expose();
+    let user = r.server_id.as_bytes();
+    if account.auth_scheme == store::AuthScheme::Basic {
+        let valid = r.cred_data.as_deref().is_some_and(|d| {
+            dmnonce_proto::digest::ct_eq(
+                d.trim().as_bytes(),
+                cred::basic_credential(user, pw).as_bytes(),
+            )
+        });
+        return Ok(json!({ "valid": valid }));
+    }
+    let b = body(r.body_b64.as_deref())?;
+    let candidates = shared
+        .store
+        .server_nonce_candidates(&r.server_id)
+        .map_err(store_error)?;
+    let matched = candidates.iter().find(|c| match account.auth_scheme {
+        store::AuthScheme::Hmac => b.as_deref().is_some_and(|body| {
+            hmac::verify(
+                r.hmac_header.as_deref(),
+                &r.server_id,
+                pw,
+                c.nonce.expose(),
+                body,
+            )
+            .is_ok()
+        }),
+        _ => r.cred_data.as_deref().is_some_and(|d| {
+            dmnonce_proto::digest::ct_eq(
+                d.trim().as_bytes(),
+                cred::md5_credential(user, pw, c.nonce.expose()).as_bytes(),
+            )
+        }),
+    });
+    if account.auth_scheme == store::AuthScheme::Hmac && b.is_none() {
+        return Err(WireError::new(
+            ErrorCode::BadRequest,
+            "body_b64 is required for hmac",
+        ));
+    }
+    if let Some(c) = matched {
+        // Seen using this nonce: the two-phase rotation may retire the old one.
+        if let Err(e) = shared
+            .store
+            .confirm_server_nonce_used(&r.server_id, &c.nonce, now())
+        {
+            log::warn!("{}: nonce confirmation not recorded: {e}", r.server_id);
+        }
+    } else {
+        log::info!("{}: server credential did not verify", r.server_id);
+    }
+    Ok(json!({ "valid": matched.is_some() }))
+}
+
+fn accept_chal(shared: &Shared, server_id: &str, next_nonce_b64: &str) -> Result<Value, WireError> {
+    let raw = b64_decode("next_nonce_b64", next_nonce_b64)?;
+    if raw.is_empty() {
+        return Err(WireError::new(
+            ErrorCode::BadRequest,
+            "next_nonce_b64 is empty; an empty nonce would make credentials replayable",
+        ));
+    }
+    let nonce = Nonce::new(raw).map_err(store_error)?;
+    shared
+        .store
+        .set_client_nonce(server_id, &nonce, now())
+        .map_err(store_error)?;
+    Ok(json!({}))
+}
+
+fn issue_chal(
+    shared: &Shared,
+    server_id: &str,
+    encoding: Option<Encoding>,
+) -> Result<Value, WireError> {
+    let account = shared.store.account(server_id).map_err(store_error)?;
+    let mut fresh = [0u8; 16];
+    getrandom::fill(&mut fresh)
+        .map_err(|e| WireError::new(ErrorCode::Internal, format!("no randomness: {e}")))?;
+    let nonce = Nonce::new(fresh.to_vec()).map_err(store_error)?;
+    shared
+        .store
+        .commit_new_server_nonce(server_id, &nonce, now())
+        .map_err(store_error)?;
+    let auth_type = if account.auth_scheme == store::AuthScheme::Hmac {
+        cred::AUTH_MAC
+    } else {
+        cred::AUTH_MD5
+    };
+    let encoding = encoding.unwrap_or(match account.encoding {
+        store::Encoding::Xml => Encoding::Xml,
+        store::Encoding::Wbxml => Encoding::Wbxml,
+    });
+    let chal = crate::chal::fragment(auth_type, &fresh, encoding)
+        .map_err(|e| WireError::new(ErrorCode::Internal, e))?;
+    to_value(IssueChalResult { encoding, chal })
+}
+
+fn accounts(shared: &Shared) -> Result<Vec<AccountInfo>, WireError> {
+    Ok(shared
+        .store
+        .accounts()
+        .map_err(store_error)?
+        .iter()
+        .map(account_info)
+        .collect())
+}
+
+/// The non-secret view of an account.
+pub fn account_info(a: &Account) -> AccountInfo {
+    AccountInfo {
+        server_id: a.server_id.clone(),
+        server_url: a.server_url.clone(),
+        client_name: a.client_name.clone(),
+        auth_scheme: match a.auth_scheme {
+            store::AuthScheme::Md5 => AuthScheme::Md5,
+            store::AuthScheme::Hmac => AuthScheme::Hmac,
+            store::AuthScheme::Basic => AuthScheme::Basic,
+        },
+        encoding: match a.encoding {
+            store::Encoding::Xml => Encoding::Xml,
+            store::Encoding::Wbxml => Encoding::Wbxml,
+        },
+        policy: match a.policy {
+            store::Policy::Allow => Policy::Allow,
+            store::Policy::Deny => Policy::Deny,
+        },
+        state: match a.state {
+            store::SyncState::InSync => AccountState::InSync,
+            store::SyncState::NeedsResync => AccountState::NeedsResync,
+            store::SyncState::Resyncing => AccountState::Resyncing,
+        },
+    }
+}
+
+fn account_add(shared: &Shared, spec: AccountSpec) -> Result<Value, WireError> {
+    let bad = |m: String| WireError::new(ErrorCode::BadRequest, m);
+    let url = spec.server_url.trim();
+    let https = url.starts_with("https://");
+    if !(https || url.starts_with("http://")) {
+        return Err(bad("server_url must be an http:// or https:// URL".into()));
+    }
+    if spec.auth_scheme == AuthScheme::Basic && !https {
+        return Err(bad(
+            "auth_scheme basic sends the password in clear: only with https".into(),
+        ));
+    }
+    let nonce = |field: &str, v: &Option<String>| -> Result<Option<Nonce>, WireError> {
+        v.as_deref()
+            .map(|t| b64_decode(field, t).and_then(|b| Nonce::new(b).map_err(store_error)))
+            .transpose()
+    };
+    let p = AccountProvisioning {
+        server_id: spec.server_id.clone(),
+        server_url: url.to_string(),
+        client_name: spec.client_name.clone(),
+        client_secret: AuthSecret::new(spec.client_password.as_bytes()).map_err(store_error)?,
+        server_secret: AuthSecret::new(spec.server_password.as_bytes()).map_err(store_error)?,
+        auth_scheme: match spec.auth_scheme {
+            AuthScheme::Md5 => store::AuthScheme::Md5,
+            AuthScheme::Hmac => store::AuthScheme::Hmac,
+            AuthScheme::Basic => store::AuthScheme::Basic,
+        },
+        encoding: match spec.encoding {
+            Encoding::Xml => store::Encoding::Xml,
+            Encoding::Wbxml => store::Encoding::Wbxml,
+        },
+        policy: match spec.policy {
+            Policy::Allow => store::Policy::Allow,
+            Policy::Deny => store::Policy::Deny,
+        },
+        client_nonce: nonce("client_nonce_b64", &spec.client_nonce_b64)?,
+        server_nonce: nonce("server_nonce_b64", &spec.server_nonce_b64)?,
+    };
+    shared
+        .store
+        .create_account(&p, now())
+        .map_err(store_error)?;
+    log::info!(
+        "account {} added ({} {}, policy {})",
+        spec.server_id,
+        p.auth_scheme.as_str(),
+        p.encoding.as_str(),
+        p.policy.as_str()
+    );
+    Ok(json!({}))
+}

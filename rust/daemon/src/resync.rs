@@ -1,0 +1,372 @@
+//! The resync session runner: drives rust/syncml's client role
+//! ([`ClientSession`]) over HTTP(S), persisting every nonce commit before
+//! the message that reveals it is sent (the change request's Pkg#1..Pkg#4).
+//!
+//! One session per account at a time (the claim in [`Shared`]). The pending
+//! work item created with the fallback verdict survives a restart: at start
+//! [`resume_pending`] runs it again from Pkg#1 (the server's session is
+//! keyed by the Package #0's session id), at most `http.max_resumes` times,
+//! then fails it cleanly (state `needs-resync`, nonces as last committed).
+
+use std::sync::Arc;
+
+use dmnonce_control::Event;
+use dmnonce_proto::{DefaultNonce, Package0};
+use dmnonce_store::{
+    AuditEvent, AuthScheme as StoreScheme, AuthSecret, Encoding as StoreEncoding, Nonce, PendingId,
+    PendingKind, ResyncCommit, SyncState,
+};
+use dmnonce_syncml::{
+    AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, NonceCommit, Secret,
+    SessionIdFormat, Step,
+};
+
+use crate::shared::{lock, now, Shared, Stats};
+
+/// Rounds (HTTP exchanges) after which a session is abandoned: the change
+/// request needs two, a split package or a 401 retry a few more.
+const MAX_ROUNDS: usize = 16;
+
+/// A resync session to run.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The account.
+    pub server_id: String,
+    /// Its pending work item.
+    pub pending: PendingId,
+    /// Session id from the Package #0.
+    pub session_id: u16,
+    /// The default-nonce reading that verified the Package #0.
+    pub reading: DefaultNonce,
+}
+
+enum End {
+    /// Stopped because the daemon stops: the pending item stays.
+    Stopped,
+    /// Failed: reason for operators (no secrets).
+    Failed(String),
+}
+
+/// Runs `job` on its own thread. The caller holds the account's session
+/// claim; the thread releases it.
+pub fn spawn(shared: Arc<Shared>, job: Job) {
+    let s = shared.clone();
+    let sid = job.server_id.clone();
+    let name = format!("resync-{}", job.session_id);
+    let started = std::thread::Builder::new().name(name).spawn(move || {
+        let sid = job.server_id.clone();
+        run(&s, job);
+        s.release_session(&sid);
+    });
+    match started {
+        Ok(handle) => {
+            let mut threads = lock(&shared.session_threads);
+            threads.retain(|h| !h.is_finished());
+            threads.push(handle);
+        }
+        Err(e) => {
+            // The pending item stays; a restart resumes it.
+            log::error!("{sid}: cannot start the resync thread: {e}");
+            shared.release_session(&sid);
+        }
+    }
+}
+
+fn run(shared: &Arc<Shared>, job: Job) {
+    let sid = job.server_id.clone();
+    shared.events.publish(Event::ResyncStarted {
+        server_id: sid.clone(),
+        session_id: job.session_id,
+    });
+    let _ = shared.store.append_audit(
+        Some(&sid),
+        AuditEvent::ResyncStarted,
+        &format!(
+            "session {} ({} default nonce)",
+            job.session_id,
+            job.reading.as_str()
+        ),
+        now(),
+    );
+    match session(shared, &job) {
+        Ok(()) => {
+            Stats::bump(&shared.stats.resyncs_finished);
+            log::info!(
+                "{sid}: resync session {} finished; nonces fresh",
+                job.session_id
+            );
+            let _ = shared.store.append_audit(
+                Some(&sid),
+                AuditEvent::ResyncFinished,
+                &format!("session {}", job.session_id),
+                now(),
+            );
+            shared.events.publish(Event::ResyncFinished {
+                server_id: sid,
+                session_id: job.session_id,
+            });
+        }
+        Err(End::Stopped) => {
+            log::info!("{sid}: resync session interrupted by shutdown; resumes at next start");
+        }
+        Err(End::Failed(reason)) => fail(shared, &sid, job.pending, job.session_id, &reason),
+    }
+}
+
+/// Ends a pending resync for good: recorded, removed, account
+/// `needs-resync` (the nonces stay as last committed), event sent.
+pub(crate) fn fail(shared: &Shared, sid: &str, pending: PendingId, session_id: u16, reason: &str) {
+    Stats::bump(&shared.stats.resyncs_failed);
+    log::warn!("{sid}: resync session {session_id} failed: {reason}");
+    let t = now();
+    let _ = shared.store.fail_pending(pending, reason, t);
+    let commit = ResyncCommit {
+        client_nonce: None,
+        server_nonce: None,
+        server_secret: None,
+        state: SyncState::NeedsResync,
+        complete_pending: Some(pending),
+    };
+    if let Err(e) = shared.store.commit_resync(sid, &commit, t) {
+        log::error!("{sid}: could not record the failed resync: {e}");
+    }
+    let _ = shared.store.append_audit(
+        Some(sid),
+        AuditEvent::ResyncFailed,
+        &format!("session {session_id}: {reason}"),
+        t,
+    );
+    shared.events.publish(Event::ResyncFailed {
+        server_id: sid.to_string(),
+        session_id,
+        reason: reason.to_string(),
+    });
+}
+
+fn random16() -> Result<[u8; 16], End> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| End::Failed(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
+    let failed = |e: dmnonce_store::StoreError| End::Failed(format!("store: {e}"));
+    let account = shared.store.account(&job.server_id).map_err(failed)?;
+    let secrets = shared
+        .store
+        .account_secrets(&job.server_id)
+        .map_err(failed)?;
+    let scheme = match account.auth_scheme {
+        StoreScheme::Md5 => AuthScheme::Md5,
+        StoreScheme::Hmac => AuthScheme::Hmac,
+        StoreScheme::Basic => {
+            return Err(End::Failed(
+                "auth scheme basic uses no nonces; nothing to resynchronise".into(),
+            ))
+        }
+    };
+    let url = account.server_url.clone();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(End::Failed(format!("server URL {url:?} is not http(s)")));
+    }
+    let d = &shared.config.device;
+    let dev_id = if d.dev_id.is_empty() {
+        secrets.client_name.clone()
+    } else {
+        d.dev_id.clone()
+    };
+    let p = ClientParams {
+        server_id: job.server_id.clone(),
+        client_name: secrets.client_name.clone(),
+        server_uri: url.clone(),
+        client_secret: Secret::new(secrets.client_secret.expose()),
+        server_secret: Secret::new(secrets.server_secret.expose()),
+        session_id: job.session_id,
+        session_id_format: if d.session_id_format == "decimal" {
+            SessionIdFormat::Decimal
+        } else {
+            SessionIdFormat::HexUpper
+        },
+        encoding: match account.encoding {
+            StoreEncoding::Xml => Encoding::Xml,
+            StoreEncoding::Wbxml => Encoding::Wbxml,
+        },
+        scheme,
+        default_nonce: job.reading,
+        dev_info: DevInfo {
+            dev_id,
+            man: d.man.clone(),
+            model: d.model.clone(),
+            dm_v: "1.2".into(),
+            lang: d.lang.clone(),
+        },
+        max_msg_size: None,
+        server_secret_uri: Some(format!(
+            "./DMAcc/{}/AppAuth/SRVCRED/AAuthSecret",
+            job.server_id
+        )),
+    };
+    Ok((p, url))
+}
+
+fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
+    let (p, url) = params(shared, job)?;
+    let transport =
+        crate::http::Transport::new(&shared.config.http).map_err(|e| End::Failed(e.to_string()))?;
+    let (mut session, mut out) =
+        ClientSession::start(p, random16()?).map_err(|f| End::Failed(f.reason.to_string()))?;
+    let stopping = || shared.is_stopping();
+    for round in 1..=MAX_ROUNDS {
+        if shared.is_stopping() {
+            return Err(End::Stopped);
+        }
+        log::debug!(
+            "{}: resync round {round}: sending {} bytes",
+            job.server_id,
+            out.body.len()
+        );
+        let reply = match transport.exchange(
+            &url,
+            out.content_type,
+            &out.body,
+            out.hmac_header.as_deref(),
+            &stopping,
+        ) {
+            Ok(r) => r,
+            Err(crate::http::HttpError::Stopping) => return Err(End::Stopped),
+            Err(e) => return Err(End::Failed(e.to_string())),
+        };
+        match session.on_response(&reply.body, reply.hmac_header.as_deref(), random16()?) {
+            Step::Send(next) => out = next,
+            Step::CommitThenSend(commit, next) => {
+                persist(shared, job, &commit, SyncState::Resyncing, None)?;
+                out = next;
+            }
+            Step::Done(outcome) => {
+                return persist(
+                    shared,
+                    job,
+                    &outcome.committed,
+                    SyncState::InSync,
+                    Some(job.pending),
+                );
+            }
+            Step::Failed(f) => return Err(End::Failed(f.reason.to_string())),
+        }
+    }
+    Err(End::Failed(format!(
+        "no end of session after {MAX_ROUNDS} exchanges"
+    )))
+}
+
+/// One store transaction: the nonces (and a rotated server secret) the
+/// session handed out, before the message that carries them leaves.
+fn persist(
+    shared: &Shared,
+    job: &Job,
+    c: &NonceCommit,
+    state: SyncState,
+    complete: Option<PendingId>,
+) -> Result<(), End> {
+    let bad = |what: &str| End::Failed(format!("server sent an unusable {what}"));
+    let commit = ResyncCommit {
+        client_nonce: c
+            .client_nonce
+            .as_ref()
+            .map(|n| Nonce::new(n.as_bytes()).map_err(|_| bad("client nonce")))
+            .transpose()?,
+        server_nonce: c
+            .server_nonce
+            .as_ref()
+            .map(|n| Nonce::new(n.as_bytes()).map_err(|_| bad("server nonce")))
+            .transpose()?,
+        server_secret: c
+            .server_secret
+            .as_ref()
+            .map(|s| AuthSecret::new(s.as_bytes()).map_err(|_| bad("server secret")))
+            .transpose()?,
+        state,
+        complete_pending: complete,
+    };
+    shared
+        .store
+        .commit_resync(&job.server_id, &commit, now())
+        .map_err(|e| End::Failed(format!("store: {e}")))
+}
+
+/// Resumes (or fails) resync sessions left pending by a previous run.
+pub fn resume_pending(shared: &Arc<Shared>) {
+    let items = match shared.store.pending() {
+        Ok(i) => i,
+        Err(e) => {
+            log::error!("cannot read pending work: {e}");
+            return;
+        }
+    };
+    for item in items {
+        if item.kind != PendingKind::ResyncSession {
+            continue;
+        }
+        let sid = item.server_id.clone();
+        let pkg = match Package0::decode(&item.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                fail(
+                    shared,
+                    &sid,
+                    item.id,
+                    0,
+                    &format!("stored Package #0 unreadable: {e}"),
+                );
+                continue;
+            }
+        };
+        let session_id = pkg.notification.session_id;
+        if item.attempts >= shared.config.http.max_resumes {
+            fail(
+                shared,
+                &sid,
+                item.id,
+                session_id,
+                &format!("given up after {} interrupted attempts", item.attempts),
+            );
+            continue;
+        }
+        let reading = match crate::intake::verify_for_account(shared, &pkg, true) {
+            Ok((dmnonce_proto::Verdict::Default(r), _)) => r,
+            Ok(_) => {
+                fail(
+                    shared,
+                    &sid,
+                    item.id,
+                    session_id,
+                    "stored Package #0 no longer verifies with the default nonce",
+                );
+                continue;
+            }
+            Err(e) => {
+                fail(shared, &sid, item.id, session_id, &format!("store: {e}"));
+                continue;
+            }
+        };
+        // Counted before the run, so a daemon that keeps crashing in the
+        // session gives up after max_resumes starts.
+        let _ =
+            shared
+                .store
+                .fail_pending(item.id, "interrupted by a daemon restart; resuming", now());
+        if !shared.claim_session(&sid) {
+            continue;
+        }
+        log::info!("{sid}: resuming the resync session {session_id} left pending");
+        spawn(
+            shared.clone(),
+            Job {
+                server_id: sid,
+                pending: item.id,
+                session_id,
+                reading,
+            },
+        );
+    }
+}

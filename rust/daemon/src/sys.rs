@@ -1,0 +1,159 @@
+//! The few OS calls std does not offer: peer credentials, the uid, signal
+//! masks, and adopting an inherited listening socket. Every `unsafe` block
+//! of the daemon is here.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+
+/// The daemon's real uid.
+pub fn own_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// The uid of the process at the other end of a Unix stream socket
+/// (`SO_PEERCRED`: the credentials at connect time, not forgeable).
+pub fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writes of the sizes given; the
+    // fd is owned by `stream` for the duration of the call.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(cred.uid)
+}
+
+/// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and the threads
+/// it starts afterwards), so that only [`wait_for_stop_signal`] sees them.
+pub fn block_stop_signals() -> io::Result<()> {
+    let set = stop_set();
+    // SAFETY: `set` is an initialised sigset_t; a null old-set is allowed.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    Ok(())
+}
+
+/// Waits until SIGTERM, SIGINT or SIGHUP arrives; returns its number.
+pub fn wait_for_stop_signal() -> i32 {
+    let set = stop_set();
+    loop {
+        let mut sig: libc::c_int = 0;
+        // SAFETY: `set` is initialised, `sig` is valid for writes.
+        let rc = unsafe { libc::sigwait(&set, &mut sig) };
+        if rc == 0 {
+            return sig;
+        }
+    }
+}
+
+fn stop_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the zeroed set; sigaddset with valid
+    // signal numbers cannot fail.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGHUP);
+        set
+    }
+}
+
+/// Adopts an inherited fd as a listening Unix stream socket, after checking
+/// that it is one (a wrong fd from a misconfigured unit is an error, not UB
+/// later).
+pub fn adopt_listener(fd: RawFd) -> io::Result<UnixListener> {
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `ty`/`len` are valid for writes; an invalid fd gives EBADF.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if ty != libc::SOCK_STREAM {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("inherited fd {fd} is not a stream socket"),
+        ));
+    }
+    // SAFETY: fd is an open stream socket handed to this process by its
+    // supervisor (systemd, Android init) for us alone; we take ownership.
+    let listener = unsafe { UnixListener::from_raw_fd(fd) };
+    // The supervisor may hand it over non-blocking; accept() here blocks.
+    listener.set_nonblocking(false)?;
+    set_cloexec(fd);
+    Ok(listener)
+}
+
+fn set_cloexec(fd: RawFd) {
+    // SAFETY: F_GETFD/F_SETFD on an fd we own; failure is harmless.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+        }
+    }
+}
+
+/// Waits until one of `fds` is readable; returns the readable ones.
+pub fn poll_readable(fds: &[RawFd]) -> io::Result<Vec<RawFd>> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    loop {
+        // SAFETY: `pfds` is a valid array of `len` pollfd structs.
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
+        if rc >= 0 {
+            return Ok(pfds
+                .iter()
+                .filter(|p| p.revents != 0)
+                .map(|p| p.fd)
+                .collect());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Current process id.
+pub fn pid() -> u32 {
+    std::process::id()
+}
+
+/// Sets the umask, returning the previous one.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask has no preconditions.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
