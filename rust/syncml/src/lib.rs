@@ -9,6 +9,55 @@
 //! - [`server`]: the server side ([`ServerSession`]) and Package #0
 //!   building with the default-nonce fallback ([`ServerNotifier`]).
 //!
+//! ```
+//! use dmnonce_syncml::*;
+//! let server_secret = Secret::new(b"server-secret".to_vec());
+//! let server = ServerParams {
+//!     server_id: "dm.example.net".into(),
+//!     server_uri: "https://127.0.0.1/dm".into(),
+//!     client_name: "dev".into(),
+//!     client_secret: Secret::new(b"client-secret".to_vec()),
+//!     server_secret: server_secret.clone(),
+//!     session_id: 7,
+//!     session_id_format: None,
+//!     scheme: AuthScheme::Hmac,
+//!     default_nonce: DefaultNonce::Text,
+//!     management: vec![],
+//!     rotate_server_secret: None,
+//!     max_commands_per_message: None,
+//! };
+//! let client = ClientParams {
+//!     server_id: "dm.example.net".into(),
+//!     client_name: "dev".into(),
+//!     server_uri: "https://127.0.0.1/dm".into(),
+//!     client_secret: Secret::new(b"client-secret".to_vec()),
+//!     server_secret,
+//!     session_id: 7,
+//!     session_id_format: SessionIdFormat::HexUpper,
+//!     encoding: Encoding::Wbxml,
+//!     scheme: AuthScheme::Hmac,
+//!     default_nonce: DefaultNonce::Text,
+//!     dev_info: DevInfo { dev_id: "IMEI:1".into(), man: "m".into(), model: "x".into(),
+//!                         dm_v: "1.2".into(), lang: "en".into() },
+//!     max_msg_size: None,
+//!     server_secret_uri: None,
+//! };
+//! let (mut c, mut out) = ClientSession::start(client, [0; 16]).unwrap();
+//! let mut s = ServerSession::new(server);
+//! let outcome = loop {
+//!     let reply = match s.on_request(&out.body, out.hmac_header.as_deref(), [1; 16]) {
+//!         ServerStep::Reply { out, .. } | ServerStep::Finish { out, .. } => out,
+//!         ServerStep::Failed { failure, .. } => panic!("{}", failure.reason),
+//!     };
+//!     match c.on_response(&reply.body, reply.hmac_header.as_deref(), [2; 16]) {
+//!         Step::Send(o) | Step::CommitThenSend(_, o) => out = o, // persist the commit first
+//!         Step::Done(outcome) => break outcome,
+//!         Step::Failed(f) => panic!("{}", f.reason),
+//!     }
+//! };
+//! assert!(outcome.committed.confirmed.server_nonce);
+//! ```
+//!
 //! No sockets, files, clocks, random sources or logging: callers pass
 //! bytes and randomness in and get bytes and decisions out. Nonces and
 //! secrets never appear in `Debug` output or error messages.
