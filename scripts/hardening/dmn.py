@@ -1,0 +1,305 @@
+"""Shared helpers of the hardening scripts (scripts/fault-inject.sh,
+scripts/load.sh): start and stop dmnonced and dmnonce-testserver, speak the
+control protocol (docs/protocol.md) on the Unix socket, drive the test
+server's admin API, and build Package #0s and credentials the way a server
+would (rust/proto formulas, docs/package0.md and reference/formats.md).
+
+Nonces and secrets only live in this process's memory; nothing here prints
+one (failures name the nonce by role: "last acknowledged", "stored").
+"""
+
+import base64
+import hashlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("DMNONCE_BIN_DIR", os.path.join(ROOT, "target", "debug"))
+
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+def md5(b):
+    return hashlib.md5(b).digest()
+
+
+def package0(server_id, password, nonce, session_id, ui_mode=0, initiator=0, version=11):
+    """A signed Package #0 (OMA-TS-DM_Notification-V1_2 section 6)."""
+    sid = server_id.encode()
+    word = (version << 54) | (ui_mode << 52) | (initiator << 51) | (session_id << 8) | len(sid)
+    trigger = word.to_bytes(8, "big") + sid
+    left = base64.b64encode(md5(sid + b":" + password))
+    right = base64.b64encode(md5(trigger))
+    return md5(left + b":" + nonce + b":" + right) + trigger
+
+
+def md5_cred(name, password, nonce):
+    """syncml:auth-md5 credential data."""
+    inner = base64.b64encode(md5(name.encode() + b":" + password))
+    return b64(md5(inner + b":" + nonce))
+
+
+class ProtocolError(Exception):
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class Ctl:
+    """One control-socket connection; requests answered in order."""
+
+    def __init__(self, path, timeout=10.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.next_id = 1
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, op, **fields):
+        rid = self.next_id
+        self.next_id += 1
+        msg = {"v": 1, "id": rid, "op": op}
+        msg.update(fields)
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        return rid
+
+    def read_line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("daemon closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def recv(self):
+        """The next response (events are skipped)."""
+        while True:
+            m = self.read_line()
+            if "event" in m:
+                continue
+            return m
+
+    def call(self, op, **fields):
+        rid = self.send(op, **fields)
+        m = self.recv()
+        if m.get("id") not in (rid, 0):
+            raise ConnectionError(f"answer for id {m.get('id')}, expected {rid}")
+        if not m.get("ok"):
+            e = m.get("error", {})
+            raise ProtocolError(e.get("code", "unknown"), e.get("message", ""))
+        return m.get("result", {})
+
+
+def ctl_call(path, op, timeout=10.0, **fields):
+    c = Ctl(path, timeout)
+    try:
+        return c.call(op, **fields)
+    finally:
+        c.close()
+
+
+class Daemon:
+    """A dmnonced process of ours (killed by its pid only)."""
+
+    def __init__(self, state_dir, socket_path, config_path, log_path, exe=None):
+        self.state_dir = state_dir
+        self.socket = socket_path
+        self.config = config_path
+        self.log_path = log_path
+        self.exe = exe or os.path.join(BIN, "dmnonced")
+        self.proc = None
+
+    def spawn(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.exe, "--config", self.config, "--state-dir", self.state_dir,
+             "--socket", self.socket],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        return self.proc
+
+    def wait_ready(self, timeout=20.0):
+        """True once `hello` answers; False if the process exited or timed out."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                ctl_call(self.socket, "hello", timeout=2.0)
+                return True
+            except (OSError, ConnectionError, ProtocolError, ValueError):
+                time.sleep(0.02)
+        return False
+
+    def start(self, timeout=20.0):
+        self.spawn()
+        if not self.wait_ready(timeout):
+            raise RuntimeError(f"dmnonced did not become ready (see {self.log_path})")
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def pid(self):
+        return self.proc.pid
+
+    def log_tail(self, n=15):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode(errors="replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError:
+            return ""
+
+
+def write_daemon_config(path, state_dir, socket_path, http=None, fallback_per_hour=1000000):
+    h = {"connect_timeout_ms": 1000, "request_timeout_ms": 3000, "max_attempts": 3,
+         "backoff_initial_ms": 50, "backoff_max_ms": 300}
+    h.update(http or {})
+    lines = [f'state_dir = "{state_dir}"', f'socket = "{socket_path}"',
+             f"allowed_uids = [{os.getuid()}, 0]", "", "[http]"]
+    lines += [f"{k} = {v}" for k, v in h.items()]
+    lines += ["", "[fallback]", f"max_per_hour = {fallback_per_hour}", "",
+              "[ofono]", "enabled = false", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+class TestServer:
+    """A dmnonce-testserver process of ours."""
+
+    def __init__(self, state_dir, log_path, extra=(), listen="127.0.0.1:0"):
+        self.state_dir = state_dir
+        self.log_path = log_path
+        self.extra = list(extra)
+        self.listen = listen
+        self.proc = None
+        self.url = None
+
+    def start(self, timeout=20.0):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "dmnonce-testserver"), "--listen", self.listen,
+             "--state", self.state_dir] + self.extra,
+            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        line = [None]
+
+        def first_line():
+            line[0] = self.proc.stdout.readline().decode().strip()
+
+        t = threading.Thread(target=first_line, daemon=True)
+        t.start()
+        t.join(timeout)
+        m = re.match(r"listening (https?://\S+)", line[0] or "")
+        if not m:
+            self.stop()
+            raise RuntimeError(f"dmnonce-testserver did not start (see {self.log_path})")
+        self.url = m.group(1)
+        self.listen = self.url.split("://", 1)[1]
+        # keep draining stdout so the server never blocks on it
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def admin(self, method, path, body=None, timeout=10.0):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), dict(e.headers)
+
+    def notify(self, client_name, nonce):
+        st, body, _ = self.admin("POST", "/admin/notify",
+                                 {"client_name": client_name, "nonce": nonce, "wsp": False})
+        if st != 200:
+            raise RuntimeError(f"/admin/notify {nonce}: HTTP {st} {body[:200]!r}")
+        return body
+
+    def device(self, client_name):
+        st, body, _ = self.admin("GET", f"/admin/devices/{client_name}")
+        if st != 200:
+            raise RuntimeError(f"/admin/devices/{client_name}: HTTP {st}")
+        return json.loads(body)
+
+
+def account_state(sock, server_id):
+    for a in ctl_call(sock, "account_list")["accounts"]:
+        if a.get("server_id") == server_id:
+            return a.get("state")
+    return None
+
+
+def wait_settled(sock, server_id, timeout):
+    """Waits until the account is not `resyncing`; returns its state (or
+    'resyncing' on timeout)."""
+    end = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < end:
+        state = account_state(sock, server_id)
+        if state != "resyncing":
+            return state
+        time.sleep(0.05)
+    return state
+
+
+def chal_nonce(result):
+    """The raw NextNonce of an `issue_chal` result (XML encoding)."""
+    m = re.search(r"<NextNonce[^>]*>([^<]+)</NextNonce>", result.get("chal", ""))
+    if not m:
+        raise ValueError("issue_chal result without a NextNonce")
+    return base64.b64decode(m.group(1))
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, int(round(p / 100.0 * (len(sorted_values) - 1)))))
+    return sorted_values[k]
+
+
+def rss_kib(pid, field="VmHWM"):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
