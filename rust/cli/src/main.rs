@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module; `main` only parses, dispatches
 //! and turns errors into one line on stderr with exit status 2.
 
+mod daemon_cmds;
 mod input;
 mod json;
 mod pkg0;
@@ -19,6 +20,8 @@ const EXIT_ERROR: u8 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    daemon: daemon_cmds::Connection,
 }
 
 #[derive(Subcommand)]
@@ -26,6 +29,15 @@ enum Command {
     /// Offline Package #0 tools: build, decode, verify.
     #[command(subcommand)]
     Pkg0(pkg0::Pkg0Command),
+    /// Hand a push (WSP PDU, bare Package #0, or SMS PDUs) to dmnonced.
+    Push(daemon_cmds::PushArgs),
+    /// Daemon status and per-account state (no secrets).
+    Status,
+    /// Provision, list and remove DM accounts in dmnonced.
+    #[command(subcommand)]
+    Account(daemon_cmds::AccountCommand),
+    /// Follow dmnonced's events (one JSON object per line).
+    Events(daemon_cmds::EventsArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +65,10 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Pkg0(command) => pkg0::run(command),
+        Command::Push(args) => daemon_cmds::push(&cli.daemon, &args),
+        Command::Status => daemon_cmds::status(&cli.daemon),
+        Command::Account(command) => daemon_cmds::account(&cli.daemon, &command),
+        Command::Events(args) => daemon_cmds::events(&cli.daemon, &args),
     };
     match result {
         Ok(code) => code,

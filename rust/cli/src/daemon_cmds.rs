@@ -1,0 +1,361 @@
+//! Subcommands that talk to a running dmnonced over its control socket:
+//! `push`, `status`, `account add|list|remove`, `events`.
+//!
+//! Secrets for `account add` come from a JSON file or stdin, never from the
+//! command line (shell history, `ps`). Nothing printed here contains a
+//! secret or a nonce: the daemon never returns one.
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use dmnonce_control::{
+    AccountInfo, AccountSpec, AuthScheme, Client, Encoding, EventKind, Policy, PushFormat,
+    PushOutcome, PushResult,
+};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::input;
+
+/// Options every daemon subcommand takes (before or after the subcommand).
+#[derive(Args, Debug, Clone, Default)]
+pub struct Connection {
+    /// The daemon's control socket (default: $XDG_RUNTIME_DIR/dmnonced.sock,
+    /// else the default state directory's dmnonced.sock).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Print results as one JSON object per line.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl Connection {
+    fn path(&self) -> PathBuf {
+        if let Some(p) = &self.socket {
+            return p.clone();
+        }
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        if let Some(run) = env("XDG_RUNTIME_DIR") {
+            return run.join("dmnonced.sock");
+        }
+        env("XDG_STATE_HOME")
+            .map(|s| s.join("dmnonce"))
+            .unwrap_or_else(|| PathBuf::from("./dmnonce-state"))
+            .join("dmnonced.sock")
+    }
+
+    fn connect(&self) -> Result<Client> {
+        Ok(Client::connect(self.path())?)
+    }
+}
+
+/// `dmnoncectl push`.
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// A WSP push PDU or a bare Package #0 (told apart by the daemon); `-`
+    /// for stdin. With --sms-hex: SMS-DELIVER PDUs in hex, one per line.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// FILE holds SMS-DELIVER TPDUs as hex, one per line.
+    #[arg(long)]
+    sms_hex: bool,
+    /// The SMS PDUs start with the SMSC address (as Android hands them over).
+    #[arg(long, requires = "sms_hex")]
+    smsc_included: bool,
+}
+
+/// `dmnoncectl account …`.
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Provision a DM account (secrets from --secrets-file, JSON).
+    Add(AccountAddArgs),
+    /// List accounts and their sync state (no secrets).
+    List,
+    /// Remove an account and its nonces.
+    Remove {
+        /// The account's server id.
+        #[arg(long, value_name = "ID")]
+        server_id: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SchemeArg {
+    Md5,
+    Hmac,
+    Basic,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EncodingArg {
+    Xml,
+    Wbxml,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PolicyArg {
+    Allow,
+    Deny,
+}
+
+/// `dmnoncectl account add`.
+#[derive(Args, Debug)]
+pub struct AccountAddArgs {
+    /// DMAcc ServerID (as in Package #0).
+    #[arg(long, value_name = "ID")]
+    server_id: String,
+    /// The DM server's URL (http:// or https://).
+    #[arg(long, value_name = "URL")]
+    server_url: String,
+    /// The device's user name towards the server (CLCRED AAuthName).
+    #[arg(long, value_name = "NAME")]
+    client_name: String,
+    #[arg(long, value_enum, default_value = "md5")]
+    auth_scheme: SchemeArg,
+    #[arg(long, value_enum, default_value = "xml")]
+    encoding: EncodingArg,
+    /// Whether the default-nonce fallback of the change request is allowed.
+    #[arg(long, value_enum, default_value = "allow")]
+    policy: PolicyArg,
+    /// JSON `{"server_password":…,"client_password":…}` (optional
+    /// `server_nonce_b64`, `client_nonce_b64`); `-` for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    secrets_file: PathBuf,
+}
+
+/// `dmnoncectl events`.
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Exit after N events.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Give up after SECS: exit 1 if fewer than --count events (or none) arrived.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Only these kinds (alert, resync-started, resync-finished,
+    /// resync-failed, push-rejected); repeatable.
+    #[arg(long = "kind", value_name = "KIND")]
+    kinds: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Secrets {
+    server_password: String,
+    client_password: String,
+    #[serde(default)]
+    server_nonce_b64: Option<String>,
+    #[serde(default)]
+    client_nonce_b64: Option<String>,
+}
+
+/// `push`: exit 0 when the push was taken (alert, resync started, fragment
+/// stored), 1 when the daemon dropped it (rejected, replay, …).
+pub fn push(conn: &Connection, args: &PushArgs) -> Result<ExitCode> {
+    let bytes = input::read_all(Some(Path::new(&args.file)), "the push")?;
+    let mut client = conn.connect()?;
+    let result = if args.sms_hex {
+        let text = String::from_utf8(bytes).context("--sms-hex input is not text")?;
+        let pdus = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| hex::decode(l).with_context(|| format!("not hex: {l:.20}…")))
+            .collect::<Result<Vec<_>>>()?;
+        if pdus.is_empty() {
+            bail!("no SMS PDU in the input");
+        }
+        client.push_sms(&pdus, args.smsc_included)?
+    } else {
+        client.push(PushFormat::Auto, &bytes)?
+    };
+    print_push(conn.json, &result)?;
+    Ok(match result.outcome {
+        PushOutcome::Alert | PushOutcome::ResyncStarted | PushOutcome::FragmentPending => {
+            ExitCode::SUCCESS
+        }
+        _ => ExitCode::from(1),
+    })
+}
+
+fn print_push(json: bool, r: &PushResult) -> Result<()> {
+    let value = serde_json::to_value(r)?;
+    if json {
+        println!("{value}");
+        return Ok(());
+    }
+    print!("outcome {}", value["outcome"].as_str().unwrap_or("?"));
+    if let Some(v) = value["verdict"].as_str() {
+        print!(" verdict {v}");
+    }
+    if let Some(n) = &r.notification {
+        print!(" server_id {} session_id {}", n.server_id, n.session_id);
+    }
+    println!();
+    Ok(())
+}
+
+/// `status`.
+pub fn status(conn: &Connection) -> Result<ExitCode> {
+    let s = conn.connect()?.status()?;
+    if conn.json {
+        println!("{}", serde_json::to_value(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "dmnonced {} (protocol {}), up {} s",
+        s.daemon_version, s.protocol, s.uptime_secs
+    );
+    let c = &s.counters;
+    println!(
+        "pushes {} alerts {} fallbacks {} rejected {} replays {} refused {} resyncs finished {} failed {}",
+        c.pushes, c.alerts, c.fallbacks, c.rejected, c.replays, c.refused,
+        c.resyncs_finished, c.resyncs_failed
+    );
+    print_accounts(&s.accounts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn print_accounts(accounts: &[AccountInfo]) -> Result<()> {
+    if accounts.is_empty() {
+        println!("no accounts");
+    }
+    for a in accounts {
+        println!(
+            "{}  {}  {}  {}/{}  policy {}  {}",
+            a.server_id,
+            name(&a.state),
+            a.client_name,
+            name(&a.auth_scheme),
+            name(&a.encoding),
+            name(&a.policy),
+            a.server_url
+        );
+    }
+    Ok(())
+}
+
+/// `account …`.
+pub fn account(conn: &Connection, cmd: &AccountCommand) -> Result<ExitCode> {
+    match cmd {
+        AccountCommand::Add(a) => {
+            let raw = input::read_all(Some(Path::new(&a.secrets_file)), "the secrets file")?;
+            // serde_json's message names the field, never the value.
+            let secrets: Secrets =
+                serde_json::from_slice(&raw).map_err(|e| anyhow::anyhow!("secrets file: {e}"))?;
+            let spec = AccountSpec {
+                server_id: a.server_id.clone(),
+                server_url: a.server_url.clone(),
+                client_name: a.client_name.clone(),
+                auth_scheme: match a.auth_scheme {
+                    SchemeArg::Md5 => AuthScheme::Md5,
+                    SchemeArg::Hmac => AuthScheme::Hmac,
+                    SchemeArg::Basic => AuthScheme::Basic,
+                },
+                encoding: match a.encoding {
+                    EncodingArg::Xml => Encoding::Xml,
+                    EncodingArg::Wbxml => Encoding::Wbxml,
+                },
+                policy: match a.policy {
+                    PolicyArg::Allow => Policy::Allow,
+                    PolicyArg::Deny => Policy::Deny,
+                },
+                server_password: secrets.server_password,
+                client_password: secrets.client_password,
+                server_nonce_b64: secrets.server_nonce_b64,
+                client_nonce_b64: secrets.client_nonce_b64,
+            };
+            conn.connect()?.account_add(spec)?;
+            if conn.json {
+                println!("{}", serde_json::json!({"added": a.server_id}));
+            } else {
+                println!("account {} added", a.server_id);
+            }
+        }
+        AccountCommand::List => {
+            let accounts = conn.connect()?.account_list()?;
+            if conn.json {
+                println!("{}", serde_json::json!({ "accounts": accounts }));
+            } else {
+                print_accounts(&accounts)?;
+            }
+        }
+        AccountCommand::Remove { server_id } => {
+            conn.connect()?.account_remove(server_id)?;
+            if conn.json {
+                println!("{}", serde_json::json!({ "removed": server_id }));
+            } else {
+                println!("account {server_id} removed");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `events`: one JSON event per line on stdout; "subscribed" on stderr once
+/// the subscription is in place (scripts wait for it before pushing).
+pub fn events(conn: &Connection, args: &EventsArgs) -> Result<ExitCode> {
+    let kinds = args
+        .kinds
+        .iter()
+        .map(|k| {
+            serde_json::from_value::<EventKind>(serde_json::Value::from(k.as_str()))
+                .map_err(|_| anyhow::anyhow!("unknown event kind {k:?}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let deadline = match args.timeout {
+        Some(s) if s.is_finite() && s >= 0.0 => Some(Instant::now() + Duration::from_secs_f64(s)),
+        Some(_) => bail!("--timeout must be a non-negative number of seconds"),
+        None => None,
+    };
+    let mut stream = conn.connect()?.subscribe(&kinds)?;
+    eprintln!("subscribed");
+    let mut seen = 0u64;
+    use std::io::Write as _;
+    loop {
+        if args.count.is_some_and(|n| seen >= n) {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let wait = match deadline {
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Ok(timed_out(seen, args.count)),
+            },
+            None => None,
+        };
+        match stream.next_event(wait)? {
+            Some(event) => {
+                seen += 1;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{}", serde_json::to_value(&event)?)?;
+                out.flush()?;
+            }
+            None => return Ok(timed_out(seen, args.count)),
+        }
+    }
+}
+
+fn timed_out(seen: u64, count: Option<u64>) -> ExitCode {
+    let enough = match count {
+        Some(n) => seen >= n,
+        None => seen > 0,
+    };
+    if enough {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("dmnoncectl: timed out waiting for events ({seen} received)");
+        ExitCode::from(1)
+    }
+}
