@@ -28,6 +28,8 @@ use std::time::Duration;
 /// bounds how long `close()` waits.
 const POLL: Duration = Duration::from_millis(100);
 
+const THREAD_NAME: &str = "dmnonce-events";
+
 /// What a `Subscription` handle owns.
 struct EventThread {
     stop: Arc<AtomicBool>,
@@ -73,7 +75,7 @@ pub extern "system" fn Java_org_dmnonce_Subscription_nativeStart<'l>(
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = Arc::clone(&stop);
         let join = thread::Builder::new()
-            .name("dmnonce-events".into())
+            .name(THREAD_NAME.into())
             .spawn(move || event_thread(vm, target, stream, thread_stop))
             .map_err(|e| BridgeError::Client(ClientError::Io(e)))?;
         let id = join.thread().id();
@@ -106,6 +108,7 @@ fn event_thread(vm: JavaVM, target: GlobalRef, stream: EventStream, stop: Arc<At
             Ok(env) => env,
             Err(_) => return,
         };
+        name_java_thread(&mut env);
         let ended = pump(&mut env, target.as_obj(), stream, &stop);
         if let Some((class, message)) = ended {
             if !stop.load(Ordering::Acquire) {
@@ -127,6 +130,33 @@ fn event_thread(vm: JavaVM, target: GlobalRef, stream: EventStream, stop: Arc<At
     // SAFETY: the JNIEnv of this thread went out of scope with the closure
     // above; nothing on this thread uses JNI after this point.
     unsafe { vm.detach_current_thread() };
+}
+
+/// Gives the attached thread's `java.lang.Thread` the library's name, so
+/// that stack dumps and listeners can tell it apart ("Thread-N" otherwise).
+/// Cosmetic: a failure is cleared and ignored.
+fn name_java_thread(env: &mut JNIEnv) {
+    let named = env.with_local_frame(4, |env| -> Result<(), BridgeError> {
+        let thread = env
+            .call_static_method(
+                "java/lang/Thread",
+                "currentThread",
+                "()Ljava/lang/Thread;",
+                &[],
+            )?
+            .l()?;
+        let name = env.new_string(THREAD_NAME)?;
+        env.call_method(
+            &thread,
+            "setName",
+            "(Ljava/lang/String;)V",
+            &[JValue::Object(&name)],
+        )?;
+        Ok(())
+    });
+    if named.is_err() {
+        clear_pending(env);
+    }
 }
 
 /// Reads and delivers events until asked to stop (`None`) or until the

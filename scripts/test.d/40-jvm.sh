@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Java / JNI suite: builds libdmnonce_jni (debug, with the test-only entry
+# points), compiles the org.dmnonce API, the WAP-push forwarder and the JUnit
+# tests with plain javac (no Gradle/Maven, no network), and runs JUnit 4 on
+# the host JVM with -Xcheck:jni against a real dmnonced and
+# dmnonce-testserver. Any -Xcheck:jni warning fails the suite.
+# Needs a JDK (>= 16, for Unix-socket test peers) and Debian's junit4 +
+# hamcrest (scripts/ci-deps.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+junit=/usr/share/java/junit4.jar
+hamcrest=/usr/share/java/hamcrest-core.jar
+[[ -e $hamcrest ]] || hamcrest=/usr/share/java/hamcrest.jar
+for tool in javac java; do
+    command -v "$tool" >/dev/null || { echo "40-jvm: $tool missing; run scripts/ci-deps.sh" >&2; exit 1; }
+done
+[[ -e $junit ]] || { echo "40-jvm: $junit missing; run scripts/ci-deps.sh" >&2; exit 1; }
+
+echo "40-jvm: building libdmnonce_jni (features: testing) and the binaries the tests drive"
+cargo build -p dmnonce-jni --features testing --locked
+# The daemon-backed tests skip (and say so) when these do not build or lack
+# the interface they need; the JNI and forwarder tests run regardless.
+if ! cargo build -p dmnonced -p dmnoncectl -p dmnonce-testserver --locked; then
+    echo "40-jvm: WARNING: dmnonced/dmnoncectl/dmnonce-testserver did not build; daemon tests will skip" >&2
+fi
+
+out=$root/target/jvm
+rm -rf "$out"
+mkdir -p "$out/api" "$out/receiver" "$out/tests"
+cp=$junit:$hamcrest
+
+# -Werror: the API must stay warning-free under -Xlint:all.
+javac -Xlint:all -Werror --release 11 -d "$out/api" $(find android/java -name '*.java')
+# The BroadcastReceiver needs android.jar, which Debian does not ship (see
+# android/README.md); its plain-Java logic compiles and is tested here.
+javac -Xlint:all -Werror --release 11 -cp "$out/api" -d "$out/receiver" \
+    android/receiver/java/org/dmnonce/receiver/WapPushForwarder.java
+javac -Xlint:all,-try -cp "$cp:$out/api:$out/receiver" -d "$out/tests" $(find tests/java -name '*.java')
+
+log=$out/junit.log
+set +e
+java -Xcheck:jni \
+    -Djava.library.path="$root/target/debug" \
+    -Ddmnonce.bin.dir="$root/target/debug" \
+    -cp "$cp:$out/api:$out/receiver:$out/tests" \
+    org.dmnonce.JvmSuite \
+    org.dmnonce.BoundaryTest \
+    org.dmnonce.SubscriptionTest \
+    org.dmnonce.receiver.WapPushForwarderTest \
+    org.dmnonce.DaemonTest \
+    org.dmnonce.DaemonGoneTest \
+    2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# HotSpot's -Xcheck:jni reports misuse (pending exceptions ignored, local
+# reference overflow, wrong thread) as "WARNING" lines without failing.
+if grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" | grep -v '^WARNING: A terminally deprecated' >/dev/null; then
+    echo "40-jvm: -Xcheck:jni reported problems:" >&2
+    grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" >&2
+    status=1
+fi
+exit "$status"
