@@ -249,6 +249,7 @@ class Harness:
             if worker:
                 worker.join(10)
             t0 = time.monotonic()
+            log_mark = os.path.getsize(self.daemon.log_path)
             self.daemon.spawn()
             if not self.daemon.wait_ready(30):
                 self.fail(i, "daemon did not come back after the kill (store did not open?)\n"
@@ -260,14 +261,32 @@ class Harness:
             try:
                 self.check_rotation(f"trial {i}", box["server"] == "pending", box["client"])
                 how = self.check_sync(f"trial {i}")
+                pending = self.pending_outcome(log_mark)
                 self.note(f"{phase}: {how}")
+                self.note(f"pending resync after restart: {pending}")
                 print(f"trial {i:4d}: kill during {phase:8s} at {delay * 1000:6.1f} ms; "
                       f"restart {restart_ms:5.0f} ms; rotation ok ({box['acked']} acked); "
-                      f"account {how}", flush=True)
+                      f"pending: {pending}; account {how}", flush=True)
             except Violation as e:
                 self.fail(i, str(e))
             except (OSError, ConnectionError, dmn.ProtocolError, RuntimeError) as e:
                 self.fail(i, f"check failed: {e}\n{self.daemon.log_tail()}")
+
+    def pending_outcome(self, mark):
+        """What the restarted daemon did with the resync left pending (its
+        log since `mark`: resumed and finished, resumed and failed, none)."""
+        import re
+        with open(self.daemon.log_path, "rb") as f:
+            f.seek(mark)
+            text = f.read().decode(errors="replace")
+        if "resuming the resync session" not in text:
+            return "none"
+        m = re.search(r"resync session \d+ failed: (.*)", text)
+        if m:
+            return "resumed, failed cleanly (" + m.group(1).strip() + ")"
+        if re.search(r"resync session \d+ finished", text):
+            return "resumed, finished"
+        return "resumed, outcome not logged"
 
     def fail(self, i, msg):
         print(f"trial {i}: VIOLATION: {msg}", flush=True)

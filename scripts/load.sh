@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Floods dmnonced's control socket for a bounded time and reports
+# throughput, latency percentiles, the daemon's peak RSS (VmHWM), whether a
+# canary client kept being served and whether a client that never reads was
+# dropped. Starts its own daemon (debug build) on a fresh state directory;
+# Unix socket only. See docs/robustness.md for figures of real runs.
+# Usage: scripts/load.sh [--duration SECS] [--clients N] [--window W]
+#                        [--rss-limit-mib M] [--canary-limit-ms MS] [--release]
+#   --release  build and load the release daemon (target/release/dmnonced)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+args=()
+profile=debug
+for a in "$@"; do
+    case "$a" in
+    --release) profile=release ;;
+    -h | --help)
+        sed -n '2,9p' "$0"
+        exit 0
+        ;;
+    *) args+=("$a") ;;
+    esac
+done
+if [[ $profile == release ]]; then
+    cargo build -q --release -p dmnonced
+else
+    cargo build -q -p dmnonced
+fi
+exec python3 scripts/hardening/load.py --exe "target/$profile/dmnonced" "${args[@]}"
