@@ -61,12 +61,20 @@ pub struct Daemon {
 
 /// Test configuration: no ofono, short network timeouts, verbose logs.
 pub fn config_text(extra: &str) -> String {
-    format!(
-        "log_level = \"trace\"\n\
-         [ofono]\nenabled = false\n\
-         [http]\nconnect_timeout_ms = 1000\nrequest_timeout_ms = 3000\nmax_attempts = 3\n\
-         backoff_initial_ms = 100\nbackoff_max_ms = 400\n{extra}\n"
-    )
+    let defaults = [
+        ("connect_timeout_ms", "1000"),
+        ("request_timeout_ms", "3000"),
+        ("max_attempts", "3"),
+        ("backoff_initial_ms", "100"),
+        ("backoff_max_ms", "400"),
+    ];
+    let mut http = String::new();
+    for (k, v) in defaults {
+        if !extra.lines().any(|l| l.trim_start().starts_with(k)) {
+            http.push_str(&format!("{k} = {v}\n"));
+        }
+    }
+    format!("log_level = \"trace\"\n[ofono]\nenabled = false\n[http]\n{http}{extra}\n")
 }
 
 impl Daemon {
