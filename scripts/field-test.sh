@@ -194,6 +194,21 @@ max_per_hour = 30
 enabled = false
 EOF
 ctl() { "$BIN/dmnoncectl" --socket "$SOCK" "$@"; }
+# "resync-finished session 5A3C" from one JSON event line (sed only: fast
+# enough that the timeline keeps its order). Session ids in hex, as the
+# server writes them.
+describe_event() {
+    local kind sid reason verdict out
+    kind=$(sed -n 's/.*"kind" *: *"\([^"]*\)".*/\1/p' <<<"$1")
+    sid=$(sed -n 's/.*"session_id" *: *\([0-9]*\).*/\1/p' <<<"$1")
+    reason=$(sed -n 's/.*"reason" *: *"\([^"]*\)".*/\1/p' <<<"$1")
+    verdict=$(sed -n 's/.*"verdict" *: *"\([^"]*\)".*/\1/p' <<<"$1")
+    out=$kind
+    [[ -n $sid ]] && out+=" session $(printf '%X' "$sid")"
+    [[ -n $verdict ]] && out+=" ($verdict)"
+    [[ -n $reason ]] && out+=": $reason"
+    echo "$out"
+}
 start_device() {
     "${IN_DEV[@]}" "$BIN/dmnonced" --config "$RUN/device/dmnonced.toml" 2>>"$RUN/device/daemon.log" &
     DEVICE_PID=$!
@@ -206,9 +221,7 @@ start_device() {
     # Follow the device's events into the timeline and a file the checks read.
     ("$BIN/dmnoncectl" --socket "$SOCK" --json events 2>/dev/null | while IFS= read -r ev; do
         echo "$ev" >>"$RUN/events.jsonl"
-        say device "event $(echo "$ev" | python3 -c 'import json,sys
-e=json.load(sys.stdin); e=e.get("event", e)
-print(e.get("kind"), " ".join("%s=%s" % (k, v) for k, v in e.items() if k in ("session_id", "reason", "verdict")))')"
+        say device "event $(describe_event "$ev")"
     done) &
     remember $!
     sleep 0.2
@@ -398,6 +411,14 @@ for s in "${list[@]}"; do
             echo "--- device log (last 25 lines) ---"
             tail -n 25 "$RUN/device/daemon.log" 2>/dev/null || true
         } >>"$RUN/timeline.log"
+    fi
+done
+# No secret and no bootstrap nonce may appear in anything printed or logged.
+for secret in "$SERVER_PW" "$CLIENT_PW" "$SN" "$CN"; do
+    if grep -qF -- "$secret" "$RUN/timeline.log" "$RUN/device/daemon.log" "$RUN/events.jsonl" "$RUN/bearer.log" 2>/dev/null; then
+        failed=$((failed + 1))
+        say result "a secret or nonce appears in a log: FAILED"
+        break
     fi
 done
 sleep 0.3
