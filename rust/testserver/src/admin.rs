@@ -226,8 +226,12 @@ impl App {
     ) -> Result<(Vec<u8>, notify::Signed, u16), NotifyFailure> {
         let cfg = &self.config;
         let now = now_ms();
+        let mut seed = [0u8; 2];
+        getrandom::fill(&mut seed)
+            .map_err(|e| NotifyFailure::Store(anyhow::anyhow!("random source: {e}")))?;
+        let random = u16::from_be_bytes(seed);
         let made = self.update(|state| {
-            let sid = session_id.unwrap_or_else(|| state.allocate_session_id());
+            let sid = session_id.unwrap_or_else(|| state.allocate_session_id(random));
             let device = state
                 .devices
                 .get_mut(name)

@@ -86,10 +86,14 @@ pub fn decide(
         }
     };
     match signed {
-        Signed::Stored => {
+        Signed::Stored if choice != NonceChoice::Auto => {
             if device.server_nonce.is_none() {
                 return Err(NotifyError::NoStoredNonce);
             }
+        }
+        // Only the automatic flow waits for a session and falls back; an
+        // explicit stored-nonce notification is the caller's business.
+        Signed::Stored => {
             // Keep the first unanswered notification's time: the wait for a
             // session runs from the first attempt, not the latest one.
             let keep = device
@@ -252,6 +256,23 @@ mod tests {
             decide(&mut d, NonceChoice::Auto, DefaultNonce::Text, 2, 5000, 500).unwrap(),
             Signed::Stored
         );
+    }
+
+    #[test]
+    fn explicit_stored_notification_arms_no_fallback() {
+        let mut d = device(true);
+        let s = decide(
+            &mut d,
+            NonceChoice::Stored,
+            DefaultNonce::Text,
+            1,
+            1000,
+            500,
+        )
+        .unwrap();
+        assert_eq!(s, Signed::Stored);
+        assert!(d.pending.is_none());
+        assert!(!fallback_due(&d, 5000, 500));
     }
 
     #[test]

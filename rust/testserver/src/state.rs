@@ -182,9 +182,15 @@ impl ServerState {
         }
     }
 
-    /// Hands out a session id (never 0, wraps around).
-    pub fn allocate_session_id(&mut self) -> u16 {
-        let id = self.next_session_id.max(1);
+    /// Hands out a session id from `random`: never 0 and never one with a
+    /// notification still outstanding. Random rather than counted, so a
+    /// server restored from a backup does not announce session ids again
+    /// (a device would rightly take the repeat for a replay).
+    pub fn allocate_session_id(&mut self, random: u16) -> u16 {
+        let mut id = random.max(1);
+        while self.issued.contains_key(&id) {
+            id = id.wrapping_add(1).max(1);
+        }
         self.next_session_id = id.wrapping_add(1).max(1);
         id
     }
@@ -310,7 +316,7 @@ mod tests {
         let file = StateFile::new(dir.path()).unwrap();
         let mut state = file.load_or_init(7).unwrap();
         state.devices.insert("dev".into(), device("dev"));
-        assert_eq!(state.allocate_session_id(), 7);
+        assert_eq!(state.allocate_session_id(7), 7);
         file.save(&state).unwrap();
         let back = file.load_or_init(99).unwrap();
         assert_eq!(back.next_session_id, 8);
@@ -376,9 +382,16 @@ mod tests {
     }
 
     #[test]
-    fn session_ids_skip_zero_on_wrap() {
-        let mut s = ServerState::fresh(u16::MAX);
-        assert_eq!(s.allocate_session_id(), u16::MAX);
-        assert_eq!(s.allocate_session_id(), 1);
+    fn session_ids_skip_zero_and_outstanding_ones() {
+        let mut s = ServerState::fresh(1);
+        assert_eq!(s.allocate_session_id(0), 1);
+        let issued = Issued {
+            client_name: "dev".into(),
+            signed: "stored".into(),
+            at_ms: 0,
+        };
+        s.record_issued(u16::MAX, issued);
+        assert_eq!(s.allocate_session_id(u16::MAX), 1);
+        assert_eq!(s.allocate_session_id(0x1234), 0x1234);
     }
 }
