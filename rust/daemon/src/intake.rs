@@ -233,6 +233,12 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
                     log::warn!("{server_id}: could not record the nonce confirmation: {e}");
                 }
             }
+            if account.state == dmnonce_store::SyncState::NeedsResync {
+                // The server signed with our stored nonce: we are in step.
+                let _ = shared
+                    .store
+                    .set_state(&server_id, dmnonce_store::SyncState::InSync, t);
+            }
             Stats::bump(&shared.stats.alerts);
             log::info!(
                 "{server_id}: Package #0 session {} verified with the stored nonce; alert",

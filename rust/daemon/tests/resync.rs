@@ -413,3 +413,126 @@ fn daemon_killed_after_pkg2_resumes_or_fails_cleanly_and_loses_no_nonce() {
         s.server.log()
     );
 }
+
+/// Every string value under a key containing "nonce" in the server's state
+/// file (Base64 there), decoded: the nonces both sides hold after the run.
+fn server_nonces(state_dir: &Path) -> Vec<Vec<u8>> {
+    fn walk(v: &serde_json::Value, key: &str, out: &mut Vec<Vec<u8>>) {
+        match v {
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| walk(v, k, out)),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, key, out)),
+            serde_json::Value::String(s) if key.contains("nonce") => {
+                if let Ok(b) = B64.decode(s) {
+                    out.push(b);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(state_dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "json") {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap_or_default();
+            walk(&v, "", &mut out);
+        }
+    }
+    out
+}
+
+fn forms(secret: &[u8]) -> Vec<String> {
+    let mut f = vec![
+        B64.encode(secret),
+        secret.iter().map(|b| format!("{b:02x}")).collect(),
+        secret.iter().map(|b| format!("{b:02X}")).collect(),
+    ];
+    if let Ok(t) = std::str::from_utf8(secret) {
+        if t.len() >= 4 {
+            f.push(t.to_string());
+        }
+    }
+    f
+}
+
+#[test]
+fn no_secret_or_nonce_in_any_log_line_of_a_full_run() {
+    for (scheme, encoding) in [("md5", "xml"), ("hmac", "wbxml")] {
+        let s = full_resync(scheme, encoding, None);
+        let mut c = s.daemon.client();
+        // The other requests that handle secrets and nonces.
+        let cred = c.client_cred(SERVER_ID, Some(b"<SyncML/>")).unwrap();
+        let _ = c.check_server_cred(SERVER_ID, Some(b"<SyncML/>"), Some("bogus"), Some("bogus"));
+        c.accept_chal(SERVER_ID, &B64.encode(b"chal-nonce-from-server"))
+            .unwrap();
+        let chal = c
+            .issue_chal(SERVER_ID, Some(dmnonce_control::Encoding::Xml))
+            .unwrap();
+        let bad_spec = serde_json::json!({"v":1,"id":9,"op":"account_add","account":{
+            "server_id": SERVER_ID, "server_url": "ftp://x", "client_name": "x",
+            "auth_scheme": "md5", "encoding": "xml", "policy": "allow",
+            "server_password": SERVER_PW, "client_password": CLIENT_PW}});
+        {
+            use std::io::{BufRead, Write};
+            let mut raw = std::os::unix::net::UnixStream::connect(&s.daemon.socket).unwrap();
+            raw.write_all(format!("{bad_spec}\n").as_bytes()).unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(raw).read_line(&mut line).unwrap();
+            assert!(line.contains("bad_request"), "{line}");
+            assert!(
+                !line.contains(SERVER_PW) && !line.contains(CLIENT_PW),
+                "{line}"
+            );
+        }
+        let st = s.daemon.client().status().unwrap();
+        assert_eq!(st.counters.resyncs_finished, 1);
+        let Setup {
+            dir,
+            server,
+            daemon,
+        } = s;
+        let log_buf = daemon.log.clone();
+        assert_eq!(daemon.stop(), Some(0));
+        let log = log_buf.lock().unwrap().clone();
+        assert!(
+            log.contains("TRACE") || log.contains("DEBUG"),
+            "verbose run"
+        );
+        assert!(log.contains("resync session"), "{log}");
+
+        let mut secrets: Vec<Vec<u8>> = vec![
+            SERVER_PW.into(),
+            CLIENT_PW.into(),
+            SERVER_NONCE.into(),
+            CLIENT_NONCE.into(),
+            b"chal-nonce-from-server".to_vec(),
+        ];
+        let nonces = server_nonces(&dir.path().join("server"));
+        assert!(nonces.len() >= 2, "server state holds nonces");
+        secrets.extend(nonces);
+        let issued = chal
+            .chal
+            .split("NextNonce")
+            .nth(1)
+            .and_then(|t| t.split('>').nth(1))
+            .and_then(|t| t.split('<').next())
+            .map(|t| B64.decode(t).unwrap())
+            .unwrap_or_default();
+        assert_eq!(issued.len(), 16, "issue_chal nonce parsed");
+        secrets.push(issued);
+        for secret in &secrets {
+            for form in forms(secret) {
+                for line in log.lines() {
+                    assert!(
+                        !line.contains(&form),
+                        "{scheme}/{encoding}: log line reveals a secret or nonce ({form:?}): {line}"
+                    );
+                }
+            }
+        }
+        for credential in [cred.cred_data, cred.hmac_header].into_iter().flatten() {
+            assert!(!log.contains(&credential), "credential in the log");
+        }
+        drop(server);
+    }
+}
