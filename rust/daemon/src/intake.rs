@@ -318,7 +318,7 @@ fn fallback(
                 shared.clone(),
                 crate::resync::Job {
                     server_id: server_id.clone(),
-                    pending: pending,
+                    pending,
                     session_id: info.session_id,
                     reading,
                 },
