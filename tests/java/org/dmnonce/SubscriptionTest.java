@@ -30,53 +30,6 @@ public class SubscriptionTest {
     private static final String REJECTED =
             "{\"v\":1,\"event\":{\"kind\":\"push-rejected\",\"reason\":\"digest mismatch\"}}";
 
-    /** Records callbacks as strings, with the thread they ran on. */
-    static class Recorder implements Listener {
-        final BlockingQueue<String> events = new LinkedBlockingQueue<>();
-        final BlockingQueue<Thread> threads = new LinkedBlockingQueue<>();
-
-        private void record(String s) {
-            threads.add(Thread.currentThread());
-            events.add(s);
-        }
-
-        @Override
-        public void onAlert(Notification n, Verdict v) {
-            record("alert " + n.serverId() + " " + n.sessionId() + " " + v + " v" + n.version());
-        }
-
-        @Override
-        public void onResyncStarted(String serverId, int sessionId) {
-            record("started " + serverId + " " + sessionId);
-        }
-
-        @Override
-        public void onResyncFinished(String serverId, int sessionId) {
-            record("finished " + serverId + " " + sessionId);
-        }
-
-        @Override
-        public void onResyncFailed(String serverId, int sessionId, String reason) {
-            record("failed " + serverId + " " + sessionId + " " + reason);
-        }
-
-        @Override
-        public void onPushRejected(String serverId, String reason) {
-            record("rejected " + serverId + " " + reason);
-        }
-
-        @Override
-        public void onDisconnected(DmNonceException cause) {
-            record("disconnected " + cause.errorClass());
-        }
-
-        String next() throws InterruptedException {
-            String s = events.poll(5, TimeUnit.SECONDS);
-            assertNotNull("no event within 5 s", s);
-            return s;
-        }
-    }
-
     /** A peer that answers hello, acks the subscription, then runs {@code then}. */
     private static SocketPeer subscribedPeer(SocketPeer.Script then) throws Exception {
         return new SocketPeer((in, out) -> {
@@ -99,7 +52,7 @@ public class SubscriptionTest {
             }
             in.readLine(); // hold the connection until the client closes
         })) {
-            Recorder r = new Recorder();
+            EventRecorder r = new EventRecorder();
             try (DmNonce client = DmNonce.connect(peer.path(), 2000);
                     Subscription sub = client.subscribe(r)) {
                 assertEquals("alert com.example.dm 4660 STORED_NONCE v11", r.next());
@@ -146,7 +99,7 @@ public class SubscriptionTest {
             SocketPeer.send(out, FINISHED);
             in.readLine();
         })) {
-            Recorder r = new Recorder() {
+            EventRecorder r = new EventRecorder() {
                 @Override
                 public void onResyncStarted(String serverId, int sessionId) {
                     throw new IllegalStateException("listener bug (expected by the test)");
@@ -162,7 +115,7 @@ public class SubscriptionTest {
     @Test
     public void daemonHangingUpIsReportedOnce() throws Exception {
         try (SocketPeer peer = subscribedPeer((in, out) -> SocketPeer.send(out, FINISHED))) {
-            Recorder r = new Recorder();
+            EventRecorder r = new EventRecorder();
             try (DmNonce client = DmNonce.connect(peer.path(), 2000);
                     Subscription sub = client.subscribe(r)) {
                 assertEquals("finished com.example.dm 7", r.next());
@@ -181,7 +134,7 @@ public class SubscriptionTest {
         })) {
             CountDownLatch closed = new CountDownLatch(1);
             Subscription[] holder = new Subscription[1];
-            Recorder r = new Recorder() {
+            EventRecorder r = new EventRecorder() {
                 @Override
                 public void onResyncStarted(String serverId, int sessionId) {
                     synchronized (holder) {
@@ -225,7 +178,7 @@ public class SubscriptionTest {
         })) {
             try (DmNonce client = DmNonce.connect(peer.path(), 2000)) {
                 for (int i = 0; i < 20; i++) {
-                    Recorder r = new Recorder();
+                    EventRecorder r = new EventRecorder();
                     try (Subscription sub = client.subscribe(r)) {
                         assertEquals("finished com.example.dm 7", r.next());
                     }
