@@ -459,3 +459,37 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+#[test]
+fn dmnoncectl_events_prints_json_lines_and_times_out() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "");
+    d.add_account(&account());
+    let mut child = Command::new(support::sibling_bin("dmnoncectl"))
+        .arg("--socket")
+        .arg(&d.socket)
+        .args(["events", "--count", "1", "--timeout", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "subscribed");
+    let r = d
+        .client()
+        .push(PushFormat::Package0, &pkg0(0x55, SERVER_NONCE))
+        .unwrap();
+    assert_eq!(r.outcome, PushOutcome::Alert);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let ev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ev["kind"], "alert");
+    assert_eq!(ev["notification"]["session_id"], 0x55);
+
+    let out = d.ctl(&["events", "--timeout", "0.3"], None);
+    assert_eq!(out.status.code(), Some(1), "nothing arrived in time");
+}
