@@ -387,6 +387,34 @@ static void full_resync(dmnonce_client *c) {
     CHECK(e.notification.session_id == r.notification.session_id);
     CHECK_STR(e.notification.server_id, RESYNC_ID);
     free(wsp);
+
+    /* The same over SMS, in two concatenated parts handed in one by one. */
+    char path[600], prefix[512];
+    snprintf(path, sizeof path, "%s/notify-stored-wsp.bin", DIR_);
+    snprintf(prefix, sizeof prefix, "%s/sms", DIR_);
+    wsp = notify("stored", "wsp", &len);
+    free(wsp);
+    CHECK(helper(NULL, 0, "sms '%s' 2 '%s'", path, prefix) == 0);
+    size_t lens[2] = {0, 0};
+    uint8_t *parts[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s.%d", prefix, i + 1);
+        parts[i] = read_file(path, &lens[i]);
+        CHECK(parts[i] != NULL && lens[i] > 0);
+    }
+    if (parts[0] && parts[1]) {
+        const uint8_t *one[1] = {parts[0]};
+        EXPECT_RC(dmnonce_push_sms(c, one, &lens[0], 1, false, &r), DMNONCE_OK);
+        CHECK(r.outcome == DMNONCE_OUTCOME_FRAGMENT_PENDING && !r.has_notification);
+        CHECK(r.verdict == DMNONCE_VERDICT_NONE);
+        one[0] = parts[1];
+        EXPECT_RC(dmnonce_push_sms(c, one, &lens[1], 1, false, &r), DMNONCE_OK);
+        CHECK(r.outcome == DMNONCE_OUTCOME_ALERT && r.verdict == DMNONCE_VERDICT_STORED_NONCE);
+        CHECK(wait_event(ev, DMNONCE_EVENT_ALERT, &e));
+        CHECK(e.notification.session_id == r.notification.session_id);
+    }
+    free(parts[0]);
+    free(parts[1]);
 out:
     dmnonce_events_close(ev);
 }
