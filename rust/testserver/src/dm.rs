@@ -281,6 +281,9 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
             d.last_session_started_ms = Some(now);
             d.pending = None;
         }
+        // One session per notification: a second Pkg#1 for this id (a
+        // replay, or a device resuming after our restart) is refused.
+        state.issued.remove(&sid);
         Ok::<(), ()>(())
     })
     .map_err(|_| Response::error(500, "state not saved"))?;

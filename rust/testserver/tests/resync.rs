@@ -536,6 +536,9 @@ fn crash_after_pkg2_keeps_the_committed_nonce_and_refuses_the_orphan_pkg3() {
     let server = Server::start(dir.path(), &[]);
     let orphan = server.post("/dm", pkg3.content_type, &pkg3.body, &[]);
     assert_eq!(orphan.status, 404);
+    // Nor can that session be opened again from its Pkg#1.
+    let replayed_pkg1 = server.post("/dm", pkg1.content_type, &pkg1.body, &[]);
+    assert_eq!(replayed_pkg1.status, 404);
     // A fresh default-nonce notification starts a new session that completes.
     let again = notify(&server, "dev-9", "text");
     let (_, sn, _) = run_device_session(
