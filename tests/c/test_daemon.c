@@ -11,7 +11,6 @@
  * push refused, timeout) next to NULL/size/argument checks on live handles.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,9 @@
 
 #include "dmnonce.h"
 #include "testutil.h"
+#include "peer.h"
 
-static const char *SOCK, *BASE, *HELPER, *DIR_;
+static const char *SOCK, *BASE, *DIR_;
 
 #define RESYNC_ID "dmnonce-test"
 #define RESYNC_CLIENT "c-agent"
@@ -31,50 +31,6 @@ static const char *SOCK, *BASE, *HELPER, *DIR_;
 
 static const uint8_t CLIENT_NONCE[] = {0x00, 'c', 'l', 0xff, 0x10, 0x00};
 static const uint8_t SERVER_NONCE[] = {'s', 0x00, 'v', 0x80};
-
-static void b64(const uint8_t *in, size_t n, char *out) {
-    static const char T[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < n) v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < n) v |= in[i + 2];
-        out[o++] = T[(v >> 18) & 63];
-        out[o++] = T[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? T[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? T[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
-/* Runs the Python helper; its first output line goes to `out`. */
-static int helper(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int helper(char *out, size_t cap, const char *fmt, ...) {
-    char args[2048], cmd[2400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "python3 '%s' %s", HELPER, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    char line[1024] = "";
-    if (!fgets(line, sizeof line, p)) line[0] = '\0';
-    int status = pclose(p);
-    line[strcspn(line, "\n")] = '\0';
-    if (out) snprintf(out, cap, "%s", line);
-    if (status != 0) fprintf(stderr, "helper failed: %s\n", cmd);
-    return status;
-}
-
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    uint8_t *data = malloc(65536);
-    *len = fread(data, 1, 65536, f);
-    fclose(f);
-    return data;
-}
 
 static void last_error(dmnonce_client *c, char *buf, size_t cap) {
     size_t len = 0;
