@@ -54,6 +54,7 @@ java -Xcheck:jni \
     org.dmnonce.receiver.WapPushForwarderTest \
     org.dmnonce.DaemonTest \
     org.dmnonce.DaemonGoneTest \
+    org.dmnonce.DaemonIdleTest \
     2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e

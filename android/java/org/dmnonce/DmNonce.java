@@ -14,8 +14,14 @@ import java.util.Objects;
  * {@link #connect(String, long)}.
  *
  * <p>Errors: every failure is a checked {@link DmNonceException} subclass
- * (see {@link ErrorClass}). A connection the daemon closed (idle timeout,
- * restart) gives {@link ClosedException}: connect again.
+ * (see {@link ErrorClass}).
+ *
+ * <p>Long-lived use: dmnonced closes request connections left idle for its
+ * {@code idle_timeout_ms}. After an idle spell the library checks the
+ * connection with a {@code hello} and reconnects before sending, so a
+ * {@code DmNonce} may be kept for the life of the process. A request is
+ * never sent twice; if the daemon goes away <em>during</em> a request the
+ * call throws {@link ClosedException} or {@link DaemonUnavailableException}.
  */
 public final class DmNonce implements AutoCloseable {
     static {

@@ -85,13 +85,18 @@ final class DaemonFixture implements AutoCloseable {
 
     /** Starts dmnonced (and the test server with an account on both sides when {@code withServer}). */
     static DaemonFixture start(boolean withServer) throws Exception {
+        return start(withServer, null);
+    }
+
+    /** As {@link #start(boolean)}, with {@code configToml} as the daemon's {@code --config} file. */
+    static DaemonFixture start(boolean withServer, String configToml) throws Exception {
         assumeBinaries(withServer);
         DaemonFixture f = new DaemonFixture(Files.createTempDirectory("dmnonce-jvm"));
         try {
             if (withServer) {
                 f.startTestServer();
             }
-            f.startDaemon();
+            f.startDaemon(configToml);
             if (withServer) {
                 f.provision();
             }
@@ -120,9 +125,20 @@ final class DaemonFixture implements AutoCloseable {
         assertEquals(201, post("/admin/devices", device).status);
     }
 
-    private void startDaemon() throws Exception {
-        daemon = new ProcessBuilder(bin("dmnonced").toString(), "--state-dir", dir.resolve("state").toString(),
-                "--socket", socket.toString())
+    private void startDaemon(String configToml) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(bin("dmnonced").toString());
+        if (configToml != null) {
+            Path config = dir.resolve("dmnonced.toml");
+            Files.write(config, configToml.getBytes(StandardCharsets.UTF_8));
+            cmd.add("--config");
+            cmd.add(config.toString());
+        }
+        cmd.add("--state-dir");
+        cmd.add(dir.resolve("state").toString());
+        cmd.add("--socket");
+        cmd.add(socket.toString());
+        daemon = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("dmnonced.log").toFile())
                 .start();
