@@ -13,6 +13,7 @@
 #   --outage-ms   the link-down scenario's outage (default 10000)
 #   --scenarios   comma list of: case1,case2,linkdown,replay,restart (default all,
 #                 in that order; replay needs case1's capture)
+#   --auth-scheme md5 (default) | hmac, --encoding xml (default) | wbxml: the account's
 #   --keep        keep the work directory /tmp/dmnonce-field-test for inspection
 # Prints a timeline, then "field-test: N passed, M failed"; exit 1 on a failure.
 # Idempotent: a run that died leaves namespaces/processes that the next run
@@ -25,7 +26,7 @@ NS_DEV=dmnft-dev NS_SRV=dmnft-srv VETH_DEV=dmnft-d0 VETH_SRV=dmnft-s0
 ADDR_DEV=10.231.77.1 ADDR_SRV=10.231.77.2
 SERVER_ID=dmnonce-test CLIENT=field-device
 
-mode=auto fallback_ms=1500 outage_ms=10000 keep=0 build=1
+mode=auto fallback_ms=1500 outage_ms=10000 keep=0 build=1 scheme=md5 encoding=xml
 scenarios=case1,case2,linkdown,replay,restart
 while (($#)); do
     case $1 in
@@ -33,9 +34,11 @@ while (($#)); do
     --fallback-ms) fallback_ms=$2; shift 2 ;;
     --outage-ms) outage_ms=$2; shift 2 ;;
     --scenarios) scenarios=$2; shift 2 ;;
+    --auth-scheme) scheme=$2; shift 2 ;;
+    --encoding) encoding=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "field-test: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -244,7 +247,7 @@ provision_device() { # $1: with nonces (1) or as after a factory reset (0)
     fi
     chmod 600 "$f"
     ctl account add --server-id "$SERVER_ID" --server-url "$BASE/dm" --client-name "$CLIENT" \
-        --auth-scheme md5 --encoding xml --policy allow --secrets-file "$f" >/dev/null
+        --auth-scheme "$scheme" --encoding "$encoding" --policy allow --secrets-file "$f" >/dev/null
     rm -f "$f"
 }
 
@@ -391,10 +394,10 @@ scenario_restart() {
 # ---------------------------------------------------------------- run
 start_server
 say server "listening on $BASE ($SERVER_ID)"
-admin /admin/devices "{\"client_name\":\"$CLIENT\",\"server_password\":\"$SERVER_PW\",\"client_password\":\"$CLIENT_PW\",\"auth_scheme\":\"md5\",\"encoding\":\"xml\",\"server_nonce_b64\":\"$SN\",\"client_nonce_b64\":\"$CN\"}" >/dev/null
+admin /admin/devices "{\"client_name\":\"$CLIENT\",\"server_password\":\"$SERVER_PW\",\"client_password\":\"$CLIENT_PW\",\"auth_scheme\":\"$scheme\",\"encoding\":\"$encoding\",\"server_nonce_b64\":\"$SN\",\"client_nonce_b64\":\"$CN\"}" >/dev/null
 start_device
 provision_device 1
-say setup "device account provisioned on both sides with the same secrets and bootstrap nonces"
+say setup "device account ($scheme, $encoding) provisioned on both sides with the same secrets and bootstrap nonces"
 check_in_step || { echo "field-test: the bootstrap is not in step" >&2; exit 1; }
 
 passed=0 failed=0
@@ -424,7 +427,7 @@ done
 sleep 0.3
 kill "$TAIL_PID" 2>/dev/null || true
 echo
-echo "field-test: mode $mode, fallback after ${fallback_ms} ms"
+echo "field-test: mode $mode, $scheme/$encoding, fallback after ${fallback_ms} ms"
 [[ -f $RUN/figures ]] && sed 's/^/  time to in step (ms): /' "$RUN/figures"
 echo "field-test: $passed passed, $failed failed"
 ((failed == 0))

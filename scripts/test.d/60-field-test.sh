@@ -8,5 +8,6 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 bash scripts/field-test.sh --mode auto --fallback-ms 1500 | tee "$out"
 if grep -q '^field-test: mode netns' "$out"; then
-    bash scripts/field-test.sh --mode loopback --fallback-ms 1500 --no-build
+    # The second run also covers the other scheme and encoding.
+    bash scripts/field-test.sh --mode loopback --fallback-ms 1500 --no-build --auth-scheme hmac --encoding wbxml
 fi
