@@ -11,6 +11,7 @@
  * push refused, timeout) next to NULL/size/argument checks on live handles.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,6 +376,40 @@ out:
     dmnonce_events_close(ev);
 }
 
+/* Handles are independent: one thread blocks on events while another pushes. */
+struct waiter {
+    dmnonce_events *ev;
+    dmnonce_result rc;
+    dmnonce_event event;
+};
+
+static void *wait_for_alert(void *arg) {
+    struct waiter *w = arg;
+    w->rc = dmnonce_events_next(w->ev, 30000, &w->event);
+    return NULL;
+}
+
+static void events_on_another_thread(dmnonce_client *c) {
+    struct waiter w = {.ev = NULL, .rc = DMNONCE_E_PANIC};
+    uint32_t mask = 1u << DMNONCE_EVENT_ALERT;
+    EXPECT_RC(dmnonce_events_open(SOCK, mask, &w.ev), DMNONCE_OK);
+    if (!w.ev) return;
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, wait_for_alert, &w) == 0);
+    size_t len = 0;
+    uint8_t *wsp = notify("stored", "wsp", &len);
+    dmnonce_push_result r;
+    memset(&r, 0, sizeof r);
+    CHECK(wsp != NULL);
+    if (wsp) EXPECT_RC(dmnonce_push(c, DMNONCE_PUSH_WSP, wsp, len, &r), DMNONCE_OK);
+    free(wsp);
+    CHECK(pthread_join(t, NULL) == 0);
+    EXPECT_RC(w.rc, DMNONCE_OK);
+    CHECK(w.event.kind == DMNONCE_EVENT_ALERT);
+    CHECK(w.event.session_id == r.notification.session_id);
+    dmnonce_events_close(w.ev);
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s SOCKET BASE_URL HELPER WORKDIR\n", argv[0]);
@@ -408,6 +443,7 @@ int main(int argc, char **argv) {
     hmac_credentials(c);
     bad_pushes(c);
     full_resync(c);
+    events_on_another_thread(c);
 
     EXPECT_RC(dmnonce_account_remove(c, MD5_ID), DMNONCE_OK);
     dmnonce_auth_scheme scheme;
