@@ -34,7 +34,7 @@ scripts/gen-header.sh --check
 
 # What a Rust staticlib needs from libc (rustc --print native-static-libs).
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
-cflags=(-std=c11 -Wall -Wextra -Werror -g -pthread -I"$root/include")
+cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
 for prog in test_offline test_daemon test_denied test_closed example_agent; do
     gcc "${cflags[@]}" "tests/c/$prog.c" -L"$dbg" -ldmnonce -Wl,-rpath,"$dbg" -o "$work/$prog.so"
     gcc "${cflags[@]}" "tests/c/$prog.c" "$dbg/libdmnonce.a" "${static_libs[@]}" -o "$work/$prog.a"
