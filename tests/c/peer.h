@@ -46,7 +46,8 @@ static inline int helper(char *out, size_t cap, const char *fmt, ...) {
     int status = pclose(p);
     line[strcspn(line, "\n")] = '\0';
     if (out) snprintf(out, cap, "%s", line);
-    if (status != 0) fprintf(stderr, "helper failed: %s\n", cmd);
+    /* Only the subcommand: the arguments hold (test) passwords and nonces. */
+    if (status != 0) fprintf(stderr, "dmhelper.py %.*s failed\n", (int)strcspn(args, " "), args);
     return status;
 }
 
