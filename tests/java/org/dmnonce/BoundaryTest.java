@@ -2,6 +2,7 @@ package org.dmnonce;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -11,8 +12,12 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 /**
@@ -191,6 +196,38 @@ public class BoundaryTest {
                 assertThrows(NullPointerException.class, () -> client.pushSms(new byte[][] {null}, true));
                 assertThrows(NullPointerException.class, () -> client.acceptChal("s", null));
             }
+        }
+    }
+
+    @Test
+    public void pushSmsSendsEveryPduInOrderWithTheSmscFlag() throws Exception {
+        BlockingQueue<String> requests = new LinkedBlockingQueue<>();
+        try (SocketPeer peer = new SocketPeer((in, out) -> {
+            SocketPeer.hello(in, out);
+            String push = in.readLine();
+            requests.add(push);
+            SocketPeer.ok(out, push, "{\"outcome\":\"fragment_pending\"}");
+            in.readLine();
+        })) {
+            // 300 fragments: each is read inside its own local frame.
+            byte[][] pdus = new byte[300][];
+            StringBuilder expected = new StringBuilder("\"sms_pdus_b64\":[");
+            for (int i = 0; i < pdus.length; i++) {
+                pdus[i] = new byte[] {0x40, (byte) i, (byte) (i >> 8)};
+                expected.append(i == 0 ? "" : ",").append('"')
+                        .append(Base64.getEncoder().encodeToString(pdus[i])).append('"');
+            }
+            expected.append(']');
+            try (DmNonce client = DmNonce.connect(peer.path(), 2000)) {
+                PushResult r = client.pushSms(pdus, true);
+                assertEquals(PushOutcome.FRAGMENT_PENDING, r.outcome());
+                assertNull(r.verdict());
+                assertNull(r.notification());
+            }
+            String line = requests.poll(5, TimeUnit.SECONDS);
+            assertTrue(line, line.contains("\"format\":\"sms\""));
+            assertTrue(line, line.contains("\"smsc_included\":true"));
+            assertTrue(line, line.contains(expected));
         }
     }
 }

@@ -1,8 +1,11 @@
 package org.dmnonce;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 
+import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 /**
@@ -12,6 +15,20 @@ import org.junit.Test;
  * connection and reconnect before sending, rather than fail the next call.
  */
 public class DaemonIdleTest {
+    @Test
+    public void aSubscriptionIsNotCutForIdleness() throws Exception {
+        try (DaemonFixture fixture = DaemonFixture.start(false, "[control]\nidle_timeout_ms = 300\n");
+                DmNonce client = DmNonce.connect(fixture.socket.toString(), 3000)) {
+            EventRecorder events = new EventRecorder();
+            try (Subscription sub = client.subscribe(events)) {
+                // An event stream is quiet by nature; the daemon's idle
+                // timeout is for request connections only.
+                assertNull(events.events.poll(1500, TimeUnit.MILLISECONDS));
+                assertFalse(sub.isClosed());
+            }
+        }
+    }
+
     @Test
     public void aConnectionTheDaemonClosedForIdlenessIsReopenedTransparently() throws Exception {
         try (DaemonFixture fixture = DaemonFixture.start(false, "[control]\nidle_timeout_ms = 300\n");
