@@ -14,6 +14,9 @@
 #   --scenarios   comma list of: case1,case2,linkdown,replay,restart (default all,
 #                 in that order; replay needs case1's capture)
 #   --auth-scheme md5 (default) | hmac, --encoding xml (default) | wbxml: the account's
+#   --bearer      socket (default): pushes go to dmnonced's control socket;
+#                 dbus: over a private dbus-daemon to dmnonced's ofono push
+#                 agent (ReceiveNotification, called with busctl), as ofono would
 #   --keep        keep the work directory /tmp/dmnonce-field-test for inspection
 # Prints a timeline, then "field-test: N passed, M failed"; exit 1 on a failure.
 # Idempotent: a run that died leaves namespaces/processes that the next run
@@ -26,7 +29,7 @@ NS_DEV=dmnft-dev NS_SRV=dmnft-srv VETH_DEV=dmnft-d0 VETH_SRV=dmnft-s0
 ADDR_DEV=10.231.77.1 ADDR_SRV=10.231.77.2
 SERVER_ID=dmnonce-test CLIENT=field-device
 
-mode=auto fallback_ms=1500 outage_ms=10000 keep=0 build=1 scheme=md5 encoding=xml
+mode=auto fallback_ms=1500 outage_ms=10000 keep=0 build=1 scheme=md5 encoding=xml bearer=socket
 scenarios=case1,case2,linkdown,replay,restart
 while (($#)); do
     case $1 in
@@ -36,9 +39,10 @@ while (($#)); do
     --scenarios) scenarios=$2; shift 2 ;;
     --auth-scheme) scheme=$2; shift 2 ;;
     --encoding) encoding=$2; shift 2 ;;
+    --bearer) bearer=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "field-test: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -55,7 +59,7 @@ banner() { printf '\n%s\n' "=== $* ===" >>"$RUN/timeline.log"; }
 stop_pid() {
     local pid=$1
     # Only our own processes: the pid must still run one of our binaries.
-    if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'dmnonce\|tail -n\|field-test'; then
+    if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'dmnonce\|tail -n\|field-test\|dbus-daemon --session --nofork'; then
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 50); do [[ -e /proc/$pid ]] || break; sleep 0.05; done
         kill -9 "$pid" 2>/dev/null || true
@@ -130,18 +134,33 @@ say setup "mode $mode$([[ $mode == netns ]] && echo " (device $NS_DEV $ADDR_DEV,
 
 # ---------------------------------------------------------------- the server
 SOCK=$RUN/device/dmnonced.sock
-# The bearer: the server's delivery hook hands the WAP push to the device's
-# control socket, as the modem stack (ofono, Android) would. It is not the
-# IP link between the hosts, so it works while that link is down.
+# The bearer: a notification reaches a device as a WAP push over SMS, not
+# over the IP link between the hosts (so it works while that link is down).
+# bearer.sh hands a WSP push PDU to the device: to dmnonced's control socket
+# (`dmnoncectl push`, as the Android receiver does), or over D-Bus to
+# dmnonced's ofono push agent (ReceiveNotification(ay, a{sv}), called with
+# busctl, as ofono does). The server's delivery hook (deliver.sh) keeps a
+# copy of each PDU, then uses bearer.sh.
+cat >"$RUN/bearer.sh" <<EOF
+#!/bin/bash
+# bearer.sh FILE: delivers the PDU, prints what the transport answered.
+if [[ "$bearer" == dbus ]]; then
+    bytes=\$(od -An -tu1 -v "\$1" | tr -s ' \n' ' ')
+    busctl --address="\$(cat "$RUN/device/bus")" call "\$(cat "$RUN/device/agent-name")" \\
+        /org/dmnonce/PushAgent org.ofono.PushNotificationAgent ReceiveNotification 'aya{sv}' \\
+        "\$(stat -c %s "\$1")" \$bytes 1 Sender s +15550100 2>&1 && echo "ReceiveNotification answered"
+else
+    "$BIN/dmnoncectl" --socket "$SOCK" --json push "\$1" 2>&1
+fi
+EOF
 cat >"$RUN/deliver.sh" <<EOF
 #!/bin/sh
 f=\$(mktemp "$RUN/captured/push.XXXXXX")
 cat >"\$f"
 cp "\$f" "$RUN/captured/\$(date +%s%N)-\$DMNONCE_NOTIFY_NONCE.\$DMNONCE_NOTIFY_FORMAT"
-out=\$("$BIN/dmnoncectl" --socket "$SOCK" --json push "\$f" 2>&1) || true
+out=\$("$RUN/bearer.sh" "\$f") || true
 rm -f "\$f"
-printf '%s %s bearer: WAP push (Pkg#0 signed with the %s nonce) -> device: %s\n' "\$(date +%H:%M:%S.%3N)" "        " "\$DMNONCE_NOTIFY_NONCE" "\$(echo "\$out" | tr -d '\n' | sed 's/"notification":{[^}]*},\{0,1\}//')" >>"$RUN/timeline.log"
-echo "\$out" >>"$RUN/bearer.log"
+printf '%s %s bearer: WAP push (Pkg#0 signed with the %s nonce) -> device over %s: %s\n' "\$(date +%H:%M:%S.%3N)" "        " "\$DMNONCE_NOTIFY_NONCE" "$bearer" "\$(echo "\$out" | tr -d '\n' | sed 's/"notification":{[^}]*},\{0,1\}//')" >>"$RUN/timeline.log"
 EOF
 # The link outage (netns only): take the server's veth end down and bring it
 # back after the outage, in the background so the server carries on.
@@ -152,7 +171,7 @@ printf '%s %s link: veth down for %s ms\n' "\$(date +%H:%M:%S.%3N)" "        " "
 ( sleep \$((DMNONCE_OUTAGE_MS / 1000)).\$((DMNONCE_OUTAGE_MS % 1000)); ip link set $VETH_SRV up;
   printf '%s %s link: veth up\n' "\$(date +%H:%M:%S.%3N)" "        " >>"$RUN/timeline.log" ) >/dev/null 2>&1 &
 EOF
-chmod 700 "$RUN/deliver.sh" "$RUN/link.sh"
+chmod 700 "$RUN/deliver.sh" "$RUN/bearer.sh" "$RUN/link.sh"
 
 start_server() {
     local fault=()
@@ -182,6 +201,18 @@ device_info() { srv_curl -f "$BASE/admin/devices/$CLIENT"; }
 json_field() { python3 -c 'import json,sys; v=json.load(sys.stdin); print(v.get(sys.argv[1], ""))' "$1"; }
 
 # ---------------------------------------------------------------- the device
+case $bearer in
+socket) ;;
+dbus)
+    command -v busctl >/dev/null && command -v dbus-daemon >/dev/null ||
+        { echo "field-test: --bearer dbus needs dbus-daemon and busctl" >&2; exit 1; }
+    dbus-daemon --session --nofork --print-address >"$RUN/device/bus.out" 2>/dev/null &
+    remember $!
+    for _ in $(seq 100); do [[ -s $RUN/device/bus.out ]] && break; sleep 0.05; done
+    head -n1 "$RUN/device/bus.out" >"$RUN/device/bus"
+    ;;
+*) echo "field-test: --bearer must be socket or dbus" >&2; exit 2 ;;
+esac
 cat >"$RUN/device/dmnonced.toml" <<EOF
 state_dir = "$RUN/device/state"
 socket = "$SOCK"
@@ -194,7 +225,8 @@ backoff_max_ms = 2000
 [fallback]
 max_per_hour = 30
 [ofono]
-enabled = false
+enabled = $([[ $bearer == dbus ]] && echo true || echo false)
+bus = "$(cat "$RUN/device/bus" 2>/dev/null || echo system)"
 EOF
 ctl() { "$BIN/dmnoncectl" --socket "$SOCK" "$@"; }
 # "resync-finished session 5A3C" from one JSON event line (sed only: fast
@@ -221,6 +253,7 @@ start_device() {
         sleep 0.05
     done
     ctl status >/dev/null || { echo "field-test: dmnonced did not become ready" >&2; tail -n 20 "$RUN/device/daemon.log" >&2; exit 1; }
+    [[ $bearer == dbus ]] && find_agent
     # Follow the device's events into the timeline and a file the checks read.
     ("$BIN/dmnoncectl" --socket "$SOCK" --json events 2>/dev/null | while IFS= read -r ev; do
         echo "$ev" >>"$RUN/events.jsonl"
@@ -228,6 +261,25 @@ start_device() {
     done) &
     remember $!
     sleep 0.2
+}
+# The bus name of dmnonced's ofono push agent: the connection that exports
+# /org/dmnonce/PushAgent (no ofono runs here, so nothing registers it; the
+# bearer calls it directly, as ofono would).
+find_agent() {
+    local bus n
+    bus=$(cat "$RUN/device/bus")
+    for _ in $(seq 100); do
+        for n in $(busctl --address="$bus" list --unique --no-legend --no-pager 2>/dev/null | awk '{print $1}'); do
+            if busctl --address="$bus" introspect "$n" /org/dmnonce/PushAgent org.ofono.PushNotificationAgent >/dev/null 2>&1; then
+                echo "$n" >"$RUN/device/agent-name"
+                say device "ofono push agent on the private bus as $n"
+                return 0
+            fi
+        done
+        sleep 0.1
+    done
+    echo "field-test: dmnonced's ofono push agent not found on the bus" >&2
+    exit 1
 }
 stop_device() {
     stop_pid "$DEVICE_PID"
@@ -261,8 +313,26 @@ wait_event() { # wait_event KIND BEFORE_COUNT TIMEOUT_S
     done
     return 1
 }
-push_file() { # push_file FILE -> outcome
-    ctl --json push "$1" | json_field outcome
+push_file() { # push_file FILE -> the device's outcome (alert, rejected, replay, ...)
+    if [[ $bearer == socket ]]; then
+        ctl --json push "$1" | json_field outcome
+        return
+    fi
+    # Over D-Bus the agent answers nothing: the outcome is the event it caused.
+    local n line
+    n=$(wc -l <"$RUN/events.jsonl" 2>/dev/null || echo 0)
+    "$RUN/bearer.sh" "$1" >/dev/null
+    for _ in $(seq 100); do
+        line=$(tail -n +$((n + 1)) "$RUN/events.jsonl" 2>/dev/null | grep -m1 '"kind" *: *"\(alert\|push-rejected\|resync-started\)"' || true)
+        case $line in
+        *'"alert"'*) echo alert; return ;;
+        *'"resync-started"'*) echo resync_started; return ;;
+        *replay*) echo replay; return ;;
+        *'"push-rejected"'*) echo rejected; return ;;
+        esac
+        sleep 0.1
+    done
+    echo none
 }
 notify_to_file() { # notify_to_file NONCE FILE
     srv_curl -f -o "$2" -X POST -H 'Content-Type: application/json' \
@@ -294,14 +364,15 @@ scenario_case1() {
     say device "state wiped; dmnonced restarts and the account is provisioned again without nonces"
     start_device
     provision_device 0
-    local finished t0 t1
+    local finished rejected t0 t1
     finished=$(event_count resync-finished)
+    rejected=$(event_count push-rejected)
     t0=$(date +%s%3N)
     say server "notification due: stored nonce first, through the bearer (hook)"
     expect "notify" admin /admin/notify "{\"client_name\":\"$CLIENT\",\"nonce\":\"auto\",\"wsp\":true,\"deliver\":true}" >/dev/null || return 1
     expect "resync-finished event" wait_event resync-finished "$finished" $((fallback_ms / 1000 + 30)) || return 1
     t1=$(date +%s%3N)
-    expect "stored-nonce Pkg#0 ignored by the device" grep -q '"outcome" *: *"rejected"' "$RUN/bearer.log" || return 1
+    expect "stored-nonce Pkg#0 ignored by the device" test "$(event_count push-rejected)" -gt "$rejected" || return 1
     expect "server in step (resyncs_completed)" test "$(resyncs)" -ge 1 || return 1
     figure case1 $((t1 - t0))
     expect "stored-nonce notification accepted" check_in_step
@@ -322,12 +393,12 @@ scenario_case2() {
     admin /admin/restore '{}' >/dev/null
     say server "database restored from the backup: the server holds the older nonces"
     finished=$(event_count resync-finished)
-    before=$(grep -c '"outcome" *: *"rejected"' "$RUN/bearer.log" || true)
+    before=$(event_count push-rejected)
     t0=$(date +%s%3N)
     expect "notify" admin /admin/notify "{\"client_name\":\"$CLIENT\",\"nonce\":\"auto\",\"wsp\":true,\"deliver\":true}" >/dev/null || return 1
     expect "resync-finished event" wait_event resync-finished "$finished" $((fallback_ms / 1000 + 30)) || return 1
     t1=$(date +%s%3N)
-    expect "stale Pkg#0 refused by the device" test "$(grep -c '"outcome" *: *"rejected"' "$RUN/bearer.log")" -gt "$before" || return 1
+    expect "stale Pkg#0 refused by the device" test "$(event_count push-rejected)" -gt "$before" || return 1
     figure case2 $((t1 - t0))
     expect "stored-nonce notification accepted" check_in_step
 }
@@ -418,7 +489,7 @@ for s in "${list[@]}"; do
 done
 # No secret and no bootstrap nonce may appear in anything printed or logged.
 for secret in "$SERVER_PW" "$CLIENT_PW" "$SN" "$CN"; do
-    if grep -qF -- "$secret" "$RUN/timeline.log" "$RUN/device/daemon.log" "$RUN/events.jsonl" "$RUN/bearer.log" 2>/dev/null; then
+    if grep -qF -- "$secret" "$RUN/timeline.log" "$RUN/device/daemon.log" "$RUN/events.jsonl" 2>/dev/null; then
         failed=$((failed + 1))
         say result "a secret or nonce appears in a log: FAILED"
         break
@@ -427,7 +498,7 @@ done
 sleep 0.3
 kill "$TAIL_PID" 2>/dev/null || true
 echo
-echo "field-test: mode $mode, $scheme/$encoding, fallback after ${fallback_ms} ms"
+echo "field-test: mode $mode, $scheme/$encoding, bearer $bearer, fallback after ${fallback_ms} ms"
 [[ -f $RUN/figures ]] && sed 's/^/  time to in step (ms): /' "$RUN/figures"
 echo "field-test: $passed passed, $failed failed"
 ((failed == 0))
