@@ -161,11 +161,16 @@ final class DaemonFixture implements AutoCloseable {
     }
 
     private void provision() throws Exception {
+        addAccount(SERVER_ID, serverBase + "/dm", "md5", "xml");
+    }
+
+    /** Provisions an account in the daemon with {@code dmnoncectl account add}. */
+    void addAccount(String serverId, String url, String scheme, String encoding) throws Exception {
         String secrets = "{\"server_password\":\"" + SERVER_PASSWORD + "\",\"client_password\":\""
                 + CLIENT_PASSWORD + "\"}";
         Result r = run(secrets.getBytes(StandardCharsets.UTF_8), bin("dmnoncectl").toString(), "--socket",
-                socket.toString(), "account", "add", "--server-id", SERVER_ID, "--server-url", serverBase + "/dm",
-                "--client-name", CLIENT_NAME, "--auth-scheme", "md5", "--encoding", "xml", "--policy", "allow",
+                socket.toString(), "account", "add", "--server-id", serverId, "--server-url", url,
+                "--client-name", CLIENT_NAME, "--auth-scheme", scheme, "--encoding", encoding, "--policy", "allow",
                 "--secrets-file", "-");
         assertEquals("dmnoncectl account add failed: " + r.text(), 0, r.status);
     }

@@ -180,4 +180,33 @@ public class DaemonTest {
                 WapPushForwarder.MIME_TYPE, AndroidWapSplit.extras(wsp));
         assertArrayEquals(wsp, push.bytes());
     }
+
+    @Test
+    public void t9_hmacAndWbxmlResultsHaveTheirShapes() throws Exception {
+        String serverId = "dmnonce-hmac-wbxml";
+        fixture.addAccount(serverId, "http://127.0.0.1:9/dm", "hmac", "wbxml");
+        AccountInfo info = client.status().account(serverId);
+        assertEquals(AuthScheme.HMAC, info.authScheme());
+        assertEquals(Encoding.WBXML, info.encoding());
+        assertEquals(Policy.ALLOW, info.policy());
+
+        byte[] body = {0x03, (byte) 0xA4, 0x01, 0x6A, 0x00};
+        // A fresh account has no client nonce: no credential until the
+        // server's Chal (or a resync) provides one.
+        assertThrows(WrongStateException.class, () -> client.clientCred(serverId, body));
+        client.acceptChal(serverId, Base64.getEncoder().encodeToString(new byte[] {1, 2, 3, 4, 0, 0, 7, 8}));
+        ClientCredential cred = client.clientCred(serverId, body);
+        assertEquals(AuthScheme.HMAC, cred.scheme());
+        assertNull(cred.credData());
+        assertTrue("x-syncml-hmac value", cred.hmacHeader().startsWith("algorithm=MD5, username=\""
+                + DaemonFixture.CLIENT_NAME + "\", mac="));
+        assertFalse(cred.toString().contains("mac="));
+        assertFalse(client.checkServerCred(serverId, body, null,
+                "algorithm=MD5, username=\"someone\", mac=AAAAAAAAAAAAAAAAAAAAAA=="));
+
+        Chal chal = client.issueChal(serverId, null); // the account's encoding
+        assertEquals(Encoding.WBXML, chal.encoding());
+        byte[] wbxml = Base64.getDecoder().decode(chal.fragment());
+        assertEquals("WBXML Chal token (0x09 | content)", 0x49, wbxml[0] & 0xff);
+    }
 }
