@@ -95,14 +95,16 @@ pub(crate) fn connect(path: &str, timeout_ms: jlong) -> Result<Client, ClientErr
     Ok(client)
 }
 
-/// # Safety (for all functions below taking `handle`)
-/// `handle` is zero or a live handle from `nativeConnect`, kept live by the
-/// Java lock for the duration of the call.
+/// Runs `f` on the client behind `handle`.
+///
+/// Contract with `DmNonce.java` (for every native method taking a handle):
+/// `handle` is zero or a live handle from `nativeConnect`, and the Java lock
+/// keeps it live for the duration of the call.
 fn with_client<T>(
     handle: jlong,
     f: impl FnOnce(&mut Client) -> Result<T, ClientError>,
 ) -> Result<T, BridgeError> {
-    // SAFETY: see above.
+    // SAFETY: the contract above is exactly `handle::borrow`'s.
     let h = unsafe { handle::borrow::<ClientHandle>(handle) }?;
     h.call(f)
 }

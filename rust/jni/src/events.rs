@@ -106,7 +106,11 @@ fn event_thread(vm: JavaVM, target: GlobalRef, stream: EventStream, stop: Arc<At
         // must still be able to exit.
         let mut env = match vm.attach_current_thread_as_daemon() {
             Ok(env) => env,
-            Err(_) => return,
+            Err(e) => {
+                // Without a JNIEnv there is no way to tell the listener.
+                eprintln!("dmnonce_jni: cannot attach the event thread to the JVM: {e}");
+                return;
+            }
         };
         name_java_thread(&mut env);
         let ended = pump(&mut env, target.as_obj(), stream, &stop);

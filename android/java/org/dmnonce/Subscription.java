@@ -45,7 +45,8 @@ public final class Subscription implements AutoCloseable {
      * Stops the event thread and closes the connection. Returns once the
      * thread has stopped (within about 100 ms, plus a callback in progress),
      * except when called from a callback, which returns at once. Closing
-     * twice is harmless.
+     * twice is harmless. Do not call it while holding a lock that your
+     * listener may be waiting for: it waits for the callback to return.
      */
     @Override
     public void close() {
