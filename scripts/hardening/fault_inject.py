@@ -145,8 +145,20 @@ class Harness:
         if state not in ("in-sync", "needs-resync"):
             raise Violation(f"{why}: account state {state!r} after the restart")
         out = self.push_pkg0(self.server.notify(CLIENT, "stored"))["outcome"]
-        if out == "alert":
+        client_ok = self.client_nonce_in_step()
+        if out == "alert" and client_ok:
             return f"{state}/stored-ok"
+        if out == "alert" and state == "in-sync":
+            raise Violation(f"{why}: MIX: account in-sync, server nonce in step, but the "
+                            "client nonce differs from the server's")
+        if out == "alert":
+            # needs-resync with the client nonce behind the server's: the
+            # server issued a Chal the device never stored (the session
+            # then failed). The next resync session repairs it.
+            self.resync_once(why + " (client nonce repair)")
+            if not self.client_nonce_in_step():
+                raise Violation(f"{why}: client nonce still out of step after a resync")
+            return f"{state}/client-nonce-repaired-by-fallback"
         if out == "rejected" and state == "in-sync":
             raise Violation(f"{why}: MIX: account in-sync but the server's stored-nonce "
                             "Package #0 is rejected")
@@ -157,6 +169,21 @@ class Harness:
         if out != "alert":
             raise Violation(f"{why}: after the repair session the stored-nonce push gave {out!r}")
         return f"{state}/repaired-by-fallback"
+
+    def client_nonce_in_step(self):
+        """The daemon's client credential is the one the server expects:
+        computed here with the client nonce from the test server's state
+        file (the harness's white-box view of the server side)."""
+        import base64
+        import json
+        with open(os.path.join(self.work, "server", "server-state.json")) as f:
+            dev = json.load(f)["devices"][CLIENT]
+        nonce = base64.b64decode(dev["client_nonce"])
+        self.secrets.append(nonce)
+        body = b"<SyncML>fault-inject</SyncML>"
+        got = dmn.ctl_call(self.sock, "client_cred", server_id=SERVER_ID,
+                           body_b64=dmn.b64(body))["cred_data"]
+        return got == dmn.md5_cred(CLIENT, self.cl_pw, nonce)
 
     def check_rotation(self, why, issue_in_flight, inflight_client):
         """The last acknowledged nonces (or the one in flight) are the
