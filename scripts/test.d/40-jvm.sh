@@ -55,6 +55,7 @@ java -Xcheck:jni \
     org.dmnonce.DaemonTest \
     org.dmnonce.DaemonGoneTest \
     org.dmnonce.DaemonIdleTest \
+    org.dmnonce.ConcurrencyTest \
     2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
