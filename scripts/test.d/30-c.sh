@@ -32,6 +32,14 @@ fi
 say "checking include/dmnonce.h against a fresh cbindgen run"
 scripts/gen-header.sh --check
 
+# Every exported function is declared in the header, and nothing else is exported.
+nm -D --defined-only "$dbg/libdmnonce.so" | awk '$2 == "T" {print $3}' | sort > "$work/exported"
+grep -o 'dmnonce_[a-z_]*(' include/dmnonce.h | tr -d '(' | sort -u > "$work/declared"
+if ! diff -u "$work/declared" "$work/exported"; then
+    say "libdmnonce.so exports differ from include/dmnonce.h"; exit 1
+fi
+say "$(wc -l < "$work/exported") exported functions, all declared in the header"
+
 # What a Rust staticlib needs from libc (rustc --print native-static-libs).
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
