@@ -493,3 +493,52 @@ fn dmnoncectl_events_prints_json_lines_and_times_out() {
     let out = d.ctl(&["events", "--timeout", "0.3"], None);
     assert_eq!(out.status.code(), Some(1), "nothing arrived in time");
 }
+
+#[test]
+fn connection_limit_idle_timeout_and_a_second_daemon_on_the_same_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        support::config_text("") + "[control]\nmax_connections = 2\nidle_timeout_ms = 400\n",
+    )
+    .unwrap();
+    let d = Daemon::start_with(dir.path(), &cfg);
+    // Two silent connections fill the limit; a third is told busy.
+    let a = UnixStream::connect(&d.socket).unwrap();
+    let b = UnixStream::connect(&d.socket).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut third = UnixStream::connect(&d.socket).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = third.read_to_string(&mut answer);
+    assert!(answer.contains("\"busy\""), "{answer}");
+    // The idle ones are closed after the idle timeout; then there is room.
+    for mut s in [a, b] {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(s.read(&mut buf).unwrap(), 0, "closed by the daemon");
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(d.client().hello().unwrap().protocol, 1);
+
+    // A second daemon on the same socket refuses to start; the first serves on.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dmnonced"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--state-dir")
+        .arg(dir.path().join("state2"))
+        .arg("--socket")
+        .arg(&d.socket)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already serving"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(d.client().hello().unwrap().protocol, 1);
+}
