@@ -34,13 +34,27 @@ rm -rf "$out"
 mkdir -p "$out/api" "$out/receiver" "$out/tests"
 cp=$junit:$hamcrest
 
-# -Werror: the API must stay warning-free under -Xlint:all.
-javac -Xlint:all -Werror --release 11 -d "$out/api" $(find android/java -name '*.java')
+# -Werror: the API must stay warning-free under -Xlint:all. -h writes the
+# JNI headers, whose function names are checked against the library below.
+javac -Xlint:all -Werror --release 11 -h "$out/headers" -d "$out/api" $(find android/java -name '*.java')
 # The BroadcastReceiver needs android.jar, which Debian does not ship (see
 # android/README.md); its plain-Java logic compiles and is tested here.
 javac -Xlint:all -Werror --release 11 -cp "$out/api" -d "$out/receiver" \
     android/receiver/java/org/dmnonce/receiver/WapPushForwarder.java
 javac -Xlint:all,-try -cp "$cp:$out/api:$out/receiver" -d "$out/tests" $(find tests/java -name '*.java')
+
+# Every native method javac declares must be exported by the library, and
+# the library must export nothing else under Java_ (drift between the two
+# shows up here instead of as UnsatisfiedLinkError at run time).
+jni_symbols() { nm -D --defined-only "$1" | awk '{print $3}' | grep '^Java_' | sort; }
+declared=$(grep -ho 'Java_[A-Za-z0-9_]*' "$out"/headers/*.h | sort -u)
+exported=$(jni_symbols target/debug/libdmnonce_jni.so | grep -v '^Java_org_dmnonce_NativeTesting_' || true)
+if [[ "$declared" != "$exported" ]]; then
+    echo "40-jvm: native methods declared in Java and exported by libdmnonce_jni differ:" >&2
+    diff <(echo "$declared") <(echo "$exported") >&2 || true
+    exit 1
+fi
+echo "40-jvm: $(echo "$declared" | wc -l) native methods match the library's exports"
 
 log=$out/junit.log
 set +e
@@ -65,5 +79,14 @@ if grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" >/dev/null;
     echo "40-jvm: -Xcheck:jni reported problems:" >&2
     grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" >&2
     status=1
+fi
+# The library Android.bp ships is built without the "testing" feature: it
+# must not export the test-only entry points (provoked panics and the like).
+cargo build -p dmnonce-jni --locked -q
+if jni_symbols target/debug/libdmnonce_jni.so | grep -q NativeTesting; then
+    echo "40-jvm: libdmnonce_jni without --features testing exports test entry points" >&2
+    status=1
+else
+    echo "40-jvm: the production build of libdmnonce_jni exports no test entry points"
 fi
 exit "$status"
