@@ -300,3 +300,71 @@ pub unsafe extern "C" fn dmnonce_verify(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(server_id: &str) -> NotificationInfo {
+        NotificationInfo {
+            version: 11,
+            ui_mode: 2,
+            initiator: 1,
+            session_id: 0xBEEF,
+            server_id: server_id.into(),
+            vendor_hex: String::new(),
+        }
+    }
+
+    #[test]
+    fn push_result_carries_outcome_verdict_and_fields() {
+        let c = push_result_to_c(&PushResult {
+            outcome: PushOutcome::ResyncStarted,
+            verdict: Some(VerdictName::DefaultNonceZero),
+            notification: Some(info("dm.example")),
+        });
+        assert_eq!(c.outcome, dmnonce_outcome::DMNONCE_OUTCOME_RESYNC_STARTED);
+        assert_eq!(
+            c.verdict,
+            dmnonce_verdict::DMNONCE_VERDICT_DEFAULT_NONCE_ZERO
+        );
+        assert!(c.has_notification);
+        let n = c.notification;
+        assert_eq!(
+            (n.version, n.ui_mode, n.initiator, n.session_id),
+            (11, 2, 1, 0xBEEF)
+        );
+        let id = unsafe { std::ffi::CStr::from_ptr(n.server_id.as_ptr()) };
+        assert_eq!((id.to_str().unwrap(), n.server_id_len), ("dm.example", 10));
+    }
+
+    #[test]
+    fn missing_verdict_and_notification_are_marked() {
+        let c = push_result_to_c(&PushResult {
+            outcome: PushOutcome::FragmentPending,
+            verdict: None,
+            notification: None,
+        });
+        assert_eq!(c.verdict, dmnonce_verdict::DMNONCE_VERDICT_NONE);
+        assert!(!c.has_notification);
+        assert_eq!(c.notification.server_id[0], 0);
+    }
+
+    #[test]
+    fn an_overlong_server_id_is_truncated_visibly() {
+        let long = "s".repeat(300);
+        let n = dmnonce_notification::from_info(&info(&long));
+        assert_eq!(n.server_id_len, 300);
+        assert_eq!(n.server_id[DMNONCE_SERVER_ID_CAP - 1], 0);
+        assert_eq!(n.server_id[DMNONCE_SERVER_ID_CAP - 2], b's' as c_char);
+    }
+
+    #[test]
+    fn unknown_push_format_is_an_invalid_argument() {
+        assert_eq!(push_format(2).unwrap(), PushFormat::Package0);
+        assert_eq!(
+            push_format(3).unwrap_err().code,
+            dmnonce_result::DMNONCE_E_INVALID_ARGUMENT
+        );
+    }
+}
