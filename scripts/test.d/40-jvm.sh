@@ -19,6 +19,9 @@ done
 [[ -e $junit ]] || { echo "40-jvm: $junit missing; run scripts/ci-deps.sh" >&2; exit 1; }
 
 echo "40-jvm: building libdmnonce_jni (features: testing) and the binaries the tests drive"
+# scripts/test.sh lints the workspace without features; the test-only module
+# is linted here.
+cargo clippy -p dmnonce-jni --features testing --all-targets --locked -q -- -D warnings
 cargo build -p dmnonce-jni --features testing --locked
 # The daemon-backed tests skip (and say so) when these do not build or lack
 # the interface they need; the JNI and forwarder tests run regardless.
