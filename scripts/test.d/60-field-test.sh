@@ -2,12 +2,13 @@
 # The change request's field cases end to end (scripts/field-test.sh), with
 # a short fallback timeout for CI. First run: network namespaces when this
 # machine allows them (root, `ip netns`), else loopback; md5, XML, pushes
-# through the control socket. Second run: loopback; HMAC, WBXML, pushes over
-# a private D-Bus to the daemon's ofono agent (when busctl is installed).
+# through the control socket. Second run: loopback; HMAC, WBXML, AuthSecret
+# rotation at Pkg#4 (case 2 left out, see docs/field-test.md), pushes over a
+# private D-Bus to the daemon's ofono agent (when busctl is installed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/field-test.sh --mode auto --fallback-ms 1500
 bearer=socket
 command -v busctl >/dev/null && bearer=dbus
 bash scripts/field-test.sh --mode loopback --fallback-ms 1500 --no-build \
-    --auth-scheme hmac --encoding wbxml --bearer "$bearer"
+    --auth-scheme hmac --encoding wbxml --bearer "$bearer" --rotate-secret
