@@ -7,7 +7,10 @@
 //!
 //! - every native method body runs inside [`boundary::run`], which catches
 //!   panics (thrown as `java.lang.AssertionError`) and turns every error into
-//!   the matching `org.dmnonce.*Exception` ([`exceptions`]);
+//!   the matching `org.dmnonce.*Exception` ([`exceptions`]). Catching needs
+//!   `panic = "unwind"` (the workspace profiles); AOSP's Soong forces
+//!   `panic=abort` on device code, where a panic aborts the process instead
+//!   (`android/README.md`);
 //! - native handles are `jlong`s to a `Box` that Java frees exactly once
 //!   ([`handle`]); the Java classes guard them so that a closed handle is
 //!   never passed back in;
