@@ -27,17 +27,27 @@ fn text(u: &mut Unstructured) -> Result<String> {
         .collect()
 }
 
-fn opt<T>(u: &mut Unstructured, f: impl FnOnce(&mut Unstructured) -> Result<T>) -> Result<Option<T>> {
+fn opt<T>(
+    u: &mut Unstructured,
+    f: impl FnOnce(&mut Unstructured) -> Result<T>,
+) -> Result<Option<T>> {
     Ok(if u.arbitrary()? { Some(f(u)?) } else { None })
 }
 
-fn vec_of<T>(u: &mut Unstructured, max: usize, mut f: impl FnMut(&mut Unstructured) -> Result<T>) -> Result<Vec<T>> {
+fn vec_of<T>(
+    u: &mut Unstructured,
+    max: usize,
+    mut f: impl FnMut(&mut Unstructured) -> Result<T>,
+) -> Result<Vec<T>> {
     let n = u.int_in_range(0..=max)?;
     (0..n).map(|_| f(u)).collect()
 }
 
 fn location(u: &mut Unstructured) -> Result<Location> {
-    Ok(Location { loc_uri: text(u)?, loc_name: opt(u, text)? })
+    Ok(Location {
+        loc_uri: text(u)?,
+        loc_name: opt(u, text)?,
+    })
 }
 
 fn tag(name: &str) -> Tag {
@@ -51,7 +61,11 @@ fn meta(u: &mut Unstructured) -> Result<Meta> {
         Ok(Element {
             tag: tag(name),
             // Empty text reads back as an empty element.
-            content: if t.is_empty() { Content::Empty } else { Content::Text(t) },
+            content: if t.is_empty() {
+                Content::Empty
+            } else {
+                Content::Text(t)
+            },
         })
     })?;
     Ok(Meta {
@@ -66,7 +80,10 @@ fn meta(u: &mut Unstructured) -> Result<Meta> {
 }
 
 fn cred(u: &mut Unstructured) -> Result<Cred> {
-    Ok(Cred { meta: meta(u)?, data: text(u)? })
+    Ok(Cred {
+        meta: meta(u)?,
+        data: text(u)?,
+    })
 }
 
 fn item(u: &mut Unstructured) -> Result<Item> {
@@ -91,12 +108,21 @@ fn opaque(u: &mut Unstructured) -> Result<OpaqueCmd> {
     let name = *u.choose(OPAQUE_COMMANDS)?;
     let id: u32 = u.arbitrary()?;
     let uri = text(u)?;
-    let leaf = |n: &str, t: String| Element { tag: tag(n), content: Content::Text(t) };
-    let node = |n: &str, c: Vec<Element>| Element { tag: tag(n), content: Content::Children(c) };
-    let el = node(name, vec![
-        leaf("CmdID", id.to_string()),
-        node("Item", vec![node("Target", vec![leaf("LocURI", uri)])]),
-    ]);
+    let leaf = |n: &str, t: String| Element {
+        tag: tag(n),
+        content: Content::Text(t),
+    };
+    let node = |n: &str, c: Vec<Element>| Element {
+        tag: tag(n),
+        content: Content::Children(c),
+    };
+    let el = node(
+        name,
+        vec![
+            leaf("CmdID", id.to_string()),
+            node("Item", vec![node("Target", vec![leaf("LocURI", uri)])]),
+        ],
+    );
     Ok(OpaqueCmd::new(el).expect("a well-formed opaque command"))
 }
 
@@ -129,7 +155,11 @@ fn command(u: &mut Unstructured) -> Result<Command> {
                 meta: opt(u, meta)?,
                 items: items(u)?,
             };
-            if n == 2 { Command::Replace(c) } else { Command::Get(c) }
+            if n == 2 {
+                Command::Replace(c)
+            } else {
+                Command::Get(c)
+            }
         }
         4 => Command::Results(Results {
             cmd_id: u.arbitrary()?,
@@ -158,7 +188,10 @@ fn message(u: &mut Unstructured) -> Result<SyncMl> {
             cred: opt(u, cred)?,
             meta: opt(u, meta)?,
         },
-        body: SyncBody { commands: vec_of(u, 5, command)?, final_: u.arbitrary()? },
+        body: SyncBody {
+            commands: vec_of(u, 5, command)?,
+            final_: u.arbitrary()?,
+        },
     })
 }
 
@@ -168,11 +201,26 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let xml = encode(&msg, Encoding::Xml).expect("a model message encodes as XML");
-    assert_eq!(decode_xml(&xml).expect("our XML decodes"), msg, "XML round trip");
+    assert_eq!(
+        decode_xml(&xml).expect("our XML decodes"),
+        msg,
+        "XML round trip"
+    );
     let wb = encode(&msg, Encoding::Wbxml).expect("a model message encodes as WBXML");
-    assert_eq!(decode_wbxml(&wb).expect("our WBXML decodes"), msg, "WBXML round trip");
-    let options = wbxml::Options { string_table: true, opaque_item_data: true };
+    assert_eq!(
+        decode_wbxml(&wb).expect("our WBXML decodes"),
+        msg,
+        "WBXML round trip"
+    );
+    let options = wbxml::Options {
+        string_table: true,
+        opaque_item_data: true,
+    };
     if let Ok(wb) = encode_wbxml_with(&msg, options) {
-        assert_eq!(decode_wbxml(&wb).expect("our WBXML decodes"), msg, "WBXML (options) round trip");
+        assert_eq!(
+            decode_wbxml(&wb).expect("our WBXML decodes"),
+            msg,
+            "WBXML (options) round trip"
+        );
     }
 });
