@@ -121,13 +121,19 @@ fn event_thread(vm: JavaVM, target: GlobalRef, stream: EventStream, stop: Arc<At
         }
     }));
     if let Err(payload) = outcome {
-        // Nothing sensible to call into after a panic mid-callback; the
-        // listener simply hears no more events. Say why on stderr (no
-        // secrets can be in our own panic messages).
-        eprintln!(
-            "dmnonce_jni: event thread stopped after a panic: {}",
+        // A bug in this library. The listener still hears that no more
+        // events will come, so "onDisconnected unless closed" always holds.
+        let message = format!(
+            "dmnonce_jni event thread failed (a library bug): {}",
             panic_message(payload.as_ref())
         );
+        eprintln!("{message}");
+        if !stop.load(Ordering::Acquire) {
+            if let Ok(mut env) = vm.get_env() {
+                clear_pending(&mut env);
+                report_disconnect(&mut env, target.as_obj(), "protocol", &message);
+            }
+        }
     }
     // Delete the global reference while still attached.
     drop(target);
