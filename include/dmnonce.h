@@ -435,6 +435,11 @@ typedef uint32_t dmnonce_push_format;
  * Thread-safety: a handle may be moved between threads but used by one
  * thread at a time (it holds one socket and a read buffer). Open one per
  * thread, or guard it with a mutex. Different handles are independent.
+ *
+ * The daemon closes request connections that stay silent for its idle
+ * timeout (60 s by default); a handle survives that: after a pause, the
+ * next call first probes the connection with `hello` and reconnects when
+ * the daemon had closed it, so the request itself is sent exactly once.
  */
 typedef struct dmnonce_client dmnonce_client;
 

@@ -43,7 +43,7 @@ say "$(wc -l < "$work/exported") exported functions, all declared in the header"
 # What a Rust staticlib needs from libc (rustc --print native-static-libs).
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
-for prog in test_offline test_daemon test_denied test_closed example_agent; do
+for prog in test_offline test_daemon test_denied test_closed test_idle example_agent; do
     gcc "${cflags[@]}" "tests/c/$prog.c" -L"$dbg" -ldmnonce -Wl,-rpath,"$dbg" -o "$work/$prog.so"
     gcc "${cflags[@]}" "tests/c/$prog.c" "$dbg/libdmnonce.a" "${static_libs[@]}" -o "$work/$prog.a"
     if ldd "$work/$prog.a" | grep -q libdmnonce; then
@@ -147,15 +147,19 @@ if ((daemon_ok)) && [[ -x $dbg/dmnonced && -x $dbg/dmnonce-testserver ]]; then
         known_denied_gap "test_denied.$link"
     done
 
-    # The daemon stops under a connected agent (SIGTERM): result codes, no SIGPIPE.
+    # The daemon stops under a connected agent (SIGTERM), then comes back.
     for link in so a; do
         d=$work/closed-$link
         start_daemon "$d" ""
-        daemon_pid=${pids[-1]}
-        "${vg[@]}" "$work/test_closed.$link" "$d/d.sock" "$d/ready" > "$work/test_closed.$link.log" 2>&1 &
+        "${vg[@]}" "$work/test_closed.$link" "$d/d.sock" "$d" > "$work/test_closed.$link.log" 2>&1 &
         tpid=$!
         if wait_for_file "$d/ready" 60; then
-            kill "$daemon_pid"
+            kill "${pids[-1]}"
+            wait "${pids[-1]}" || true
+            if wait_for_file "$d/down-checked" 60; then
+                start_daemon "$d" ""
+                touch "$d/restarted"
+            fi
         fi
         if wait "$tpid"; then
             say "PASS test_closed.$link: $(tail -n 1 "$work/test_closed.$link.log")"
@@ -163,6 +167,12 @@ if ((daemon_ok)) && [[ -x $dbg/dmnonced && -x $dbg/dmnonce-testserver ]]; then
             say "FAIL test_closed.$link"; sed 's/^/    /' "$work/test_closed.$link.log"
             failed+=("test_closed.$link")
         fi
+    done
+
+    # A client handle outlives the daemon's idle timeout.
+    start_daemon "$work/idle" "$(printf '[control]\nidle_timeout_ms = 300')"
+    for link in so a; do
+        run "test_idle.$link" "${vg[@]}" "$work/test_idle.$link" "$work/idle/d.sock"
     done
 
     # The README's path: install, build the example with pkg-config, run it.

@@ -2,11 +2,11 @@
 
 use crate::buffer::{check_ptr, opt_str_arg, write_text};
 use crate::result::{dmnonce_result, dmnonce_result::*, Failure};
-use dmnonce_control::Client;
+use dmnonce_control::{Client, ClientError};
 use std::cell::RefCell;
 use std::ffi::c_char;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// A connection to dmnonced for requests (push, credentials, `Chal`s,
 /// accounts). Opaque; create with `dmnonce_connect()`, free with
@@ -15,9 +15,45 @@ use std::time::Duration;
 /// Thread-safety: a handle may be moved between threads but used by one
 /// thread at a time (it holds one socket and a read buffer). Open one per
 /// thread, or guard it with a mutex. Different handles are independent.
+///
+/// The daemon closes request connections that stay silent for its idle
+/// timeout (60 s by default); a handle survives that: after a pause, the
+/// next call first probes the connection with `hello` and reconnects when
+/// the daemon had closed it, so the request itself is sent exactly once.
 pub struct dmnonce_client {
-    pub(crate) inner: Client,
-    pub(crate) last_error: String,
+    inner: Client,
+    path: PathBuf,
+    timeout: Duration,
+    last_used: Instant,
+    last_error: String,
+}
+
+/// How long a request waits for its answer unless the caller sets another
+/// (`dmnonce_client_set_timeout`): the daemon answers from memory and one
+/// store transaction, so anything slower is a stuck daemon.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After this long without a request, probe the connection before sending
+/// (a probe per call would double every round trip).
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
+
+impl dmnonce_client {
+    /// Replaces a connection the daemon closed while it sat idle. The probe
+    /// is idempotent, so a push or a `Chal` is never sent twice (a repeated
+    /// default-nonce push would count as a replay).
+    fn revive_if_idle(&mut self) -> Result<(), Failure> {
+        if self.last_used.elapsed() < IDLE_CHECK_AFTER {
+            return Ok(());
+        }
+        match self.inner.hello() {
+            Ok(_) => Ok(()),
+            Err(ClientError::Closed | ClientError::Io(_)) => {
+                self.inner = open_path(&self.path, self.timeout)?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 thread_local! {
@@ -55,7 +91,13 @@ pub(crate) unsafe fn with_client(
     let Some(handle) = (unsafe { client.as_mut() }) else {
         return DMNONCE_E_NULL_PARAMETER;
     };
-    let result = f(&mut handle.inner);
+    // A failed probe leaves `last_used` alone: the next call probes again,
+    // so the handle recovers once the daemon is back.
+    let result = handle.revive_if_idle().and_then(|()| {
+        let result = f(&mut handle.inner);
+        handle.last_used = Instant::now();
+        result
+    });
     record(&mut handle.last_error, result)
 }
 
@@ -74,10 +116,15 @@ pub(crate) fn default_socket_path() -> PathBuf {
     state.join("dmnonced.sock")
 }
 
+/// The socket to use: the caller's, or the default.
+pub(crate) fn resolve_socket(arg: Option<&str>) -> PathBuf {
+    arg.map_or_else(default_socket_path, PathBuf::from)
+}
+
 /// Opens a connection and checks that the daemon answers.
-pub(crate) fn open(socket_path: Option<&str>) -> Result<Client, Failure> {
-    let path = socket_path.map_or_else(default_socket_path, PathBuf::from);
-    let mut client = Client::connect(&path)?;
+pub(crate) fn open_path(path: &Path, timeout: Duration) -> Result<Client, Failure> {
+    let mut client = Client::connect(path)?;
+    client.set_timeout(timeout);
     // A `hello` round trip surfaces a refused peer or a version mismatch at
     // connect time rather than on the first real request.
     let hello = client.hello()?;
@@ -121,9 +168,16 @@ pub unsafe extern "C" fn dmnonce_connect(
             // SAFETY: checked non-NULL; valid for a write per the contract.
             unsafe { out.write(std::ptr::null_mut()) };
             // SAFETY: the caller's contract on `socket_path`.
-            let path = unsafe { opt_str_arg(socket_path, "socket_path") }?;
-            let inner = open(path)?;
-            let handle = Box::new(dmnonce_client { inner, last_error: String::new() });
+            let path = resolve_socket(unsafe { opt_str_arg(socket_path, "socket_path") }?);
+            let timeout = REQUEST_TIMEOUT;
+            let inner = open_path(&path, timeout)?;
+            let handle = Box::new(dmnonce_client {
+                inner,
+                path,
+                timeout,
+                last_used: Instant::now(),
+                last_error: String::new(),
+            });
             // SAFETY: as above.
             unsafe { out.write(Box::into_raw(handle)) };
             Ok(())
@@ -162,16 +216,19 @@ pub unsafe extern "C" fn dmnonce_client_set_timeout(
     timeout_ms: u32,
 ) -> dmnonce_result {
     ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                if timeout_ms == 0 {
-                    return Err(Failure::invalid("timeout_ms must be > 0"));
-                }
-                c.set_timeout(Duration::from_millis(u64::from(timeout_ms)));
-                Ok(())
-            })
-        }
+        // SAFETY: per the contract.
+        let Some(handle) = (unsafe { client.as_mut() }) else {
+            return DMNONCE_E_NULL_PARAMETER;
+        };
+        // No daemon round trip here, hence no idle probe.
+        let result = if timeout_ms == 0 {
+            Err(Failure::invalid("timeout_ms must be > 0"))
+        } else {
+            handle.timeout = Duration::from_millis(u64::from(timeout_ms));
+            handle.inner.set_timeout(handle.timeout);
+            Ok(())
+        };
+        record(&mut handle.last_error, result)
     }
 }
 

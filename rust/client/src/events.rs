@@ -2,7 +2,7 @@
 //! (alert, resync started/finished/failed, push rejected).
 
 use crate::buffer::{check_ptr, fill_fixed, opt_str_arg, write_text};
-use crate::client::{open, record, record_thread};
+use crate::client::{open_path, record, record_thread, resolve_socket, REQUEST_TIMEOUT};
 use crate::push::{dmnonce_notification, dmnonce_verdict, DMNONCE_SERVER_ID_CAP};
 use crate::result::{dmnonce_result, dmnonce_result::*, Failure};
 use dmnonce_control::{Event, EventKind, EventStream};
@@ -177,9 +177,9 @@ pub unsafe extern "C" fn dmnonce_events_open(
             // SAFETY: checked non-NULL, valid per the contract.
             unsafe { out.write(std::ptr::null_mut()) };
             // SAFETY: the caller's contract.
-            let path = unsafe { opt_str_arg(socket_path, "socket_path") }?;
+            let path = resolve_socket(unsafe { opt_str_arg(socket_path, "socket_path") }?);
             let kinds = kinds_from_mask(kinds_mask)?;
-            let stream = open(path)?.subscribe(&kinds)?;
+            let stream = open_path(&path, REQUEST_TIMEOUT)?.subscribe(&kinds)?;
             let handle = Box::new(dmnonce_events {
                 stream,
                 last_error: String::new(),
