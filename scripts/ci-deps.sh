@@ -16,6 +16,7 @@ have sqlite3 || need+=(sqlite3)
 have openssl || need+=(openssl)
 have nm || need+=(binutils)
 have curl || need+=(curl)
+have ofonod || need+=(ofono)
 have tshark || need+=(tshark)
 [[ -e /usr/share/java/junit4.jar ]] || need+=(junit4)
 if ((${#need[@]})); then
