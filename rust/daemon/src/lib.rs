@@ -27,6 +27,8 @@
 //!
 //! Nothing here logs or returns a secret or a nonce.
 
+#![deny(unsafe_code)]
+
 pub mod chal;
 pub mod config;
 pub mod daemon;
@@ -41,6 +43,7 @@ pub mod requests;
 pub mod resync;
 mod server;
 pub mod shared;
+#[allow(unsafe_code)]
 mod sys;
 
 pub use daemon::{Daemon, StartError, StopHandle};

@@ -105,7 +105,13 @@ fn connection(shared: &Arc<Shared>, mut stream: UnixStream) {
                 }
                 match parse_request(&line) {
                     Err((id, e)) => {
-                        log::debug!("control: bad request: {}", e.message);
+                        // Not the message: a parser's message may quote a
+                        // misplaced value, and that could be a secret.
+                        log::debug!(
+                            "control: request of {} bytes refused: {}",
+                            line.len(),
+                            e.code
+                        );
                         if send(&mut stream, &encode_response(id.unwrap_or(0), Err(e))).is_err() {
                             return;
                         }

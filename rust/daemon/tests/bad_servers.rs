@@ -90,6 +90,13 @@ fn hanging_500_and_non_syncml_servers_fail_the_session_not_the_daemon() {
             )
             .unwrap();
         assert_eq!(r.outcome, PushOutcome::ResyncStarted, "{sid}");
+        if *sid == "hang.test" {
+            // No second session for an account while one runs.
+            let r = c
+                .push(PushFormat::Package0, &signed(sid, 999, b"0x00000000"))
+                .unwrap();
+            assert_eq!(r.outcome, PushOutcome::Busy);
+        }
         let ev = loop {
             match events.next_event(Some(Duration::from_secs(20))).unwrap() {
                 Some(e @ (Event::ResyncFailed { .. } | Event::ResyncFinished { .. })) => break e,
