@@ -65,7 +65,20 @@ impl Client {
     pub fn call(&mut self, request: &Request) -> Result<serde_json::Value, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        self.conn.send(&encode_request(id, request))?;
+        if let Err(e) = self.conn.send(&encode_request(id, request)) {
+            // A daemon that refuses the connection (permission_denied) says
+            // why before hanging up; that reason beats "closed".
+            if let ClientError::Closed = e {
+                let grace = Instant::now() + Duration::from_millis(200);
+                if let Ok(Some(ServerMessage::Response {
+                    result: Err(why), ..
+                })) = self.conn.read_message(Some(grace))
+                {
+                    return Err(ClientError::Daemon(why));
+                }
+            }
+            return Err(e);
+        }
         let deadline = Instant::now() + self.conn.timeout;
         loop {
             match self.conn.read_message(Some(deadline))? {
@@ -73,6 +86,13 @@ impl Client {
                 Some(ServerMessage::Response { id: got, result }) if got == id => {
                     return result.map_err(ClientError::Daemon)
                 }
+                // Id 0 answers a request whose id the daemon could not read,
+                // or a connection it refuses outright (permission_denied,
+                // frame_too_large): the error is ours either way.
+                Some(ServerMessage::Response {
+                    id: 0,
+                    result: Err(e),
+                }) => return Err(ClientError::Daemon(e)),
                 // A response to an earlier request that timed out on our side,
                 // or an event on a connection that subscribed: not ours.
                 Some(_) => continue,
@@ -350,6 +370,25 @@ mod tests {
         let mut c = Client::connect(&path).unwrap();
         match c.push(PushFormat::Auto, b"\x01") {
             Err(ClientError::Daemon(e)) => assert_eq!(e.code, ErrorCode::BadPush),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn connection_level_refusal_reaches_the_caller() {
+        let path = serve_once(|_, _, s| {
+            s.write_all(&encode_response(
+                0,
+                Err(WireError::new(
+                    ErrorCode::PermissionDenied,
+                    "uid 1234 not allowed",
+                )),
+            ))
+            .unwrap();
+        });
+        let mut c = Client::connect(&path).unwrap();
+        match c.hello() {
+            Err(ClientError::Daemon(e)) => assert_eq!(e.code, ErrorCode::PermissionDenied),
             other => panic!("unexpected {other:?}"),
         }
     }

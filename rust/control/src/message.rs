@@ -452,15 +452,17 @@ pub fn parse_request(line: &str) -> Result<(u64, Request), (Option<u64>, WireErr
     };
     match value.get("v").and_then(Value::as_u64) {
         Some(v) if v == u64::from(PROTOCOL_VERSION) => {}
-        Some(v) => return Err((
-            Some(id),
-            WireError::new(
-                ErrorCode::UnsupportedVersion,
-                format!(
+        Some(v) => {
+            return Err((
+                Some(id),
+                WireError::new(
+                    ErrorCode::UnsupportedVersion,
+                    format!(
                     "protocol version {v} not supported (this daemon speaks {PROTOCOL_VERSION})"
                 ),
-            ),
-        )),
+                ),
+            ))
+        }
         None => {
             return Err((
                 Some(id),
