@@ -307,17 +307,19 @@ fn slow_subscriber_is_cut_off_and_others_still_get_events() {
     let mut fast = d.subscribe();
     std::thread::sleep(Duration::from_millis(200));
     let mut c = d.client();
-    // Enough rejected pushes (each one event, ~200 bytes) to overflow the
-    // slow subscriber's socket buffer and its queue.
-    let mut n = 0;
-    for i in 0..2000u16 {
-        let r = c.push(PushFormat::Package0, &pkg0(i, b"wrong")).unwrap();
+    // Rejected pushes (one event each) until the slow subscriber's socket
+    // buffer and queue overflow; the fast one must get every event.
+    let mut n = 0u32;
+    while !log_has(&d, "disconnect") {
+        assert!(n < 50_000, "slow subscriber never cut off");
+        let r = c
+            .push(PushFormat::Package0, &pkg0(n as u16, b"wrong"))
+            .unwrap();
         assert_eq!(r.outcome, PushOutcome::Rejected);
         n += 1;
-        if let Some(e) = fast.next_event(Some(Duration::from_secs(5))).unwrap() {
-            assert_eq!(e.kind(), EventKind::PushRejected);
-        } else {
-            panic!("fast subscriber starved after {n} events");
+        match fast.next_event(Some(Duration::from_secs(5))).unwrap() {
+            Some(e) => assert_eq!(e.kind(), EventKind::PushRejected),
+            None => panic!("fast subscriber starved after {n} events"),
         }
     }
     // The slow subscriber was disconnected: reading drains then hits EOF.
