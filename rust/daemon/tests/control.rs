@@ -502,10 +502,12 @@ fn connection_limit_idle_timeout_and_a_second_daemon_on_the_same_socket() {
     let cfg = dir.path().join("c.toml");
     std::fs::write(
         &cfg,
-        support::config_text("") + "[control]\nmax_connections = 2\nidle_timeout_ms = 400\n",
+        support::config_text("") + "[control]\nmax_connections = 2\nidle_timeout_ms = 1500\n",
     )
     .unwrap();
     let d = Daemon::start_with(dir.path(), &cfg);
+    // Let the readiness check's connection end first.
+    std::thread::sleep(Duration::from_millis(300));
     // Two silent connections fill the limit; a third is told busy.
     let a = UnixStream::connect(&d.socket).unwrap();
     let b = UnixStream::connect(&d.socket).unwrap();
