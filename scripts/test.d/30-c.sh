@@ -20,7 +20,6 @@ trap cleanup EXIT
 say() { printf '30-c: %s\n' "$*"; }
 failed=()
 skipped=()
-known=()
 
 say "building libdmnonce, dmnonced, dmnonce-testserver (debug)"
 cargo build --locked -q -p dmnonce-client
@@ -113,22 +112,6 @@ start_daemon() { # dir extra-config -> socket at dir/d.sock
     wait_for "$1/err" 'dmnonced ready' 20 || { cat "$1/err" >&2; return 1; }
 }
 
-# Known gap outside this suite's files: dmnonced answers a refused peer with
-# one permission_denied response carrying id 0 and closes, but
-# dmnonce_control::Client::call skips responses whose id is not its request's,
-# so the refusal surfaces as DMNONCE_E_CONNECTION_CLOSED (7106) instead of
-# DMNONCE_E_PERMISSION_DENIED (7203). A failure that is exactly that mismatch
-# is reported as KNOWN; any other failure of test_denied still fails the suite.
-known_denied_gap() {
-    local log=$work/$1.log
-    [[ " ${failed[*]} " == *" $1 "* ]] || return 0
-    if grep -q 'returned 7106 .*expected 7203' "$log" &&
-        ! grep -v -e 'returned 7106 .*expected 7203' -e 'checks FAILED' "$log" | grep -q .; then
-        failed=("${failed[@]/$1/}")
-        known+=("$1: refused peer reported as 7106 (closed), not 7203; fix needed in rust/control/src/client.rs (accept an id-0 error response as the answer)")
-    fi
-}
-
 if ((daemon_ok)) && [[ -x $dbg/dmnonced && -x $dbg/dmnonce-testserver ]]; then
     for link in so a; do
         # A fresh server and daemon per run: the test provisions and resyncs.
@@ -144,7 +127,6 @@ if ((daemon_ok)) && [[ -x $dbg/dmnonced && -x $dbg/dmnonce-testserver ]]; then
     start_daemon "$work/denied" "allowed_uids = [4242]"
     for link in so a; do
         run "test_denied.$link" "${vg[@]}" "$work/test_denied.$link" "$work/denied/d.sock"
-        known_denied_gap "test_denied.$link"
     done
 
     # The daemon stops under a connected agent (SIGTERM), then comes back.
@@ -194,7 +176,6 @@ else
 fi
 
 for s in "${skipped[@]}"; do say "SKIPPED $s"; done
-for k in "${known[@]}"; do say "KNOWN FAILURE $k"; done
 failed=(${failed[*]})
 if ((${#failed[@]})); then
     say "FAILED: ${failed[*]}"
