@@ -129,3 +129,54 @@ fn hanging_500_and_non_syncml_servers_fail_the_session_not_the_daemon() {
         .iter()
         .all(|a| a.state == dmnonce_control::AccountState::InSync));
 }
+
+#[test]
+fn pending_resync_is_failed_cleanly_after_max_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "request_timeout_ms = 20000\nmax_resumes = 1\n");
+    d.add_account(&AccountArgs {
+        server_id: "stuck.test",
+        url: stand_in(None),
+        client_name: "dev",
+        scheme: "hmac",
+        encoding: "wbxml",
+        server_pw: SERVER_PW,
+        client_pw: CLIENT_PW,
+        server_nonce: Some(NONCE),
+        client_nonce: Some(NONCE),
+    });
+    let r = d
+        .client()
+        .push(
+            PushFormat::Package0,
+            &signed("stuck.test", 7, b"0x00000000"),
+        )
+        .unwrap();
+    assert_eq!(r.outcome, PushOutcome::ResyncStarted);
+    let (ddir, cfg) = (d.dir.clone(), d.config.clone());
+    d.kill();
+    // First restart: resumed (attempt 1 of max_resumes = 1), killed again.
+    let d = Daemon::start_with(&ddir, &cfg);
+    assert!(
+        d.log().contains("resuming the resync session"),
+        "{}",
+        d.log()
+    );
+    d.kill();
+    // Second restart: given up, cleanly.
+    let d = Daemon::start_with(&ddir, &cfg);
+    let st = d.client().status().unwrap();
+    assert_eq!(st.counters.resyncs_failed, 1, "{}", d.log());
+    assert_eq!(
+        st.accounts[0].state,
+        dmnonce_control::AccountState::NeedsResync
+    );
+    assert!(d.log().contains("given up"), "{}", d.log());
+    // The stored nonces are intact: a stored-nonce push is an alert.
+    let r = d
+        .client()
+        .push(PushFormat::Package0, &signed("stuck.test", 8, NONCE))
+        .unwrap();
+    assert_eq!(r.outcome, PushOutcome::Alert);
+    assert_eq!(d.stop(), Some(0));
+}
