@@ -50,7 +50,9 @@ impl Connection {
     }
 
     fn connect(&self) -> Result<Client> {
-        Ok(Client::connect(self.path())?)
+        // The error's text already names the cause; as a chain it would
+        // repeat it.
+        Client::connect(self.path()).map_err(|e| anyhow::anyhow!("{e}"))
     }
 }
 
