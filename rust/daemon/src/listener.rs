@@ -121,3 +121,32 @@ pub fn bind(path: &Path, open_to_all: bool) -> Result<UnixListener, ListenError>
     }
     Ok(listener)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_socket_is_replaced_live_one_and_plain_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/d.sock");
+        let first = bind(&path, false).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // Live: another daemon answers on it.
+        assert!(matches!(bind(&path, false), Err(ListenError::InUse(_))));
+        // Stale: the file stays behind after its listener is gone.
+        drop(first);
+        let again = bind(&path, true).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666);
+        drop(again);
+        let plain = dir.path().join("file");
+        std::fs::write(&plain, b"x").unwrap();
+        assert!(matches!(
+            bind(&plain, false),
+            Err(ListenError::NotASocket(_))
+        ));
+        assert_eq!(std::fs::read(&plain).unwrap(), b"x");
+    }
+}
