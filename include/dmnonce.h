@@ -437,9 +437,9 @@ typedef uint32_t dmnonce_push_format;
  * thread, or guard it with a mutex. Different handles are independent.
  *
  * The daemon closes request connections that stay silent for its idle
- * timeout (60 s by default); a handle survives that: after a pause, the
- * next call first probes the connection with `hello` and reconnects when
- * the daemon had closed it, so the request itself is sent exactly once.
+ * timeout (60 s by default); a handle survives that and daemon restarts
+ * (the control client probes after a pause and reconnects, sending the
+ * request itself exactly once).
  */
 typedef struct dmnonce_client dmnonce_client;
 

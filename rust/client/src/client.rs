@@ -2,11 +2,11 @@
 
 use crate::buffer::{check_ptr, opt_str_arg, write_text};
 use crate::result::{dmnonce_result, dmnonce_result::*, Failure};
-use dmnonce_control::{Client, ClientError};
+use dmnonce_control::Client;
 use std::cell::RefCell;
 use std::ffi::c_char;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A connection to dmnonced for requests (push, credentials, `Chal`s,
 /// accounts). Opaque; create with `dmnonce_connect()`, free with
@@ -17,14 +17,11 @@ use std::time::{Duration, Instant};
 /// thread, or guard it with a mutex. Different handles are independent.
 ///
 /// The daemon closes request connections that stay silent for its idle
-/// timeout (60 s by default); a handle survives that: after a pause, the
-/// next call first probes the connection with `hello` and reconnects when
-/// the daemon had closed it, so the request itself is sent exactly once.
+/// timeout (60 s by default); a handle survives that and daemon restarts
+/// (the control client probes after a pause and reconnects, sending the
+/// request itself exactly once).
 pub struct dmnonce_client {
     inner: Client,
-    path: PathBuf,
-    timeout: Duration,
-    last_used: Instant,
     last_error: String,
 }
 
@@ -32,29 +29,6 @@ pub struct dmnonce_client {
 /// (`dmnonce_client_set_timeout`): the daemon answers from memory and one
 /// store transaction, so anything slower is a stuck daemon.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// After this long without a request, probe the connection before sending
-/// (a probe per call would double every round trip).
-const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
-
-impl dmnonce_client {
-    /// Replaces a connection the daemon closed while it sat idle. The probe
-    /// is idempotent, so a push or a `Chal` is never sent twice (a repeated
-    /// default-nonce push would count as a replay).
-    fn revive_if_idle(&mut self) -> Result<(), Failure> {
-        if self.last_used.elapsed() < IDLE_CHECK_AFTER {
-            return Ok(());
-        }
-        match self.inner.hello() {
-            Ok(_) => Ok(()),
-            Err(ClientError::Closed | ClientError::Io(_)) => {
-                self.inner = open_path(&self.path, self.timeout)?;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-}
 
 thread_local! {
     /// Message of the last failed `dmnonce_connect`/`dmnonce_events_open`
@@ -91,13 +65,7 @@ pub(crate) unsafe fn with_client(
     let Some(handle) = (unsafe { client.as_mut() }) else {
         return DMNONCE_E_NULL_PARAMETER;
     };
-    // A failed probe leaves `last_used` alone: the next call probes again,
-    // so the handle recovers once the daemon is back.
-    let result = handle.revive_if_idle().and_then(|()| {
-        let result = f(&mut handle.inner);
-        handle.last_used = Instant::now();
-        result
-    });
+    let result = f(&mut handle.inner);
     record(&mut handle.last_error, result)
 }
 
@@ -169,13 +137,9 @@ pub unsafe extern "C" fn dmnonce_connect(
             unsafe { out.write(std::ptr::null_mut()) };
             // SAFETY: the caller's contract on `socket_path`.
             let path = resolve_socket(unsafe { opt_str_arg(socket_path, "socket_path") }?);
-            let timeout = REQUEST_TIMEOUT;
-            let inner = open_path(&path, timeout)?;
+            let inner = open_path(&path, REQUEST_TIMEOUT)?;
             let handle = Box::new(dmnonce_client {
                 inner,
-                path,
-                timeout,
-                last_used: Instant::now(),
                 last_error: String::new(),
             });
             // SAFETY: as above.
@@ -224,8 +188,9 @@ pub unsafe extern "C" fn dmnonce_client_set_timeout(
         let result = if timeout_ms == 0 {
             Err(Failure::invalid("timeout_ms must be > 0"))
         } else {
-            handle.timeout = Duration::from_millis(u64::from(timeout_ms));
-            handle.inner.set_timeout(handle.timeout);
+            handle
+                .inner
+                .set_timeout(Duration::from_millis(u64::from(timeout_ms)));
             Ok(())
         };
         record(&mut handle.last_error, result)

@@ -35,11 +35,25 @@ pub enum ClientError {
     Daemon(WireError),
 }
 
+/// After this long without a request, [`Client::call`] checks that the
+/// daemon still holds the connection before sending (a probe per call would
+/// double every round trip).
+pub const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
+
 /// One connection to the daemon, for requests and responses.
+///
+/// The daemon closes request connections that stay silent for its idle
+/// timeout (60 s by default), and it may restart. A client survives both:
+/// after a pause of [`IDLE_CHECK_AFTER`], the next call first probes the
+/// connection with `hello` and reconnects when the daemon had closed it.
+/// The probe is idempotent, so the request itself is sent exactly once (a
+/// repeated default-nonce push would count as a replay).
 #[derive(Debug)]
 pub struct Client {
     conn: Connection,
     next_id: u64,
+    path: PathBuf,
+    last_used: Instant,
 }
 
 impl Client {
@@ -53,6 +67,8 @@ impl Client {
         Ok(Client {
             conn: Connection::new(stream),
             next_id: 1,
+            path: path.to_path_buf(),
+            last_used: Instant::now(),
         })
     }
 
@@ -63,6 +79,33 @@ impl Client {
 
     /// Sends a request and returns its raw `result` value.
     pub fn call(&mut self, request: &Request) -> Result<serde_json::Value, ClientError> {
+        self.revive_if_idle()?;
+        let result = self.exchange(request);
+        self.last_used = Instant::now();
+        result
+    }
+
+    /// Replaces a connection the daemon closed while this client sat idle.
+    /// A failed probe leaves `last_used` alone, so the next call probes
+    /// again and the client recovers once the daemon is back.
+    fn revive_if_idle(&mut self) -> Result<(), ClientError> {
+        if self.last_used.elapsed() < IDLE_CHECK_AFTER {
+            return Ok(());
+        }
+        match self.exchange(&Request::Hello) {
+            Ok(_) => Ok(()),
+            Err(ClientError::Closed | ClientError::Io(_)) => {
+                let timeout = self.conn.timeout;
+                *self = Client::connect(&self.path)?;
+                self.conn.timeout = timeout;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One request, one response, on the current connection.
+    fn exchange(&mut self, request: &Request) -> Result<serde_json::Value, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
         if let Err(e) = self.conn.send(&encode_request(id, request)) {
@@ -391,6 +434,65 @@ mod tests {
             Err(ClientError::Daemon(e)) => assert_eq!(e.code, ErrorCode::PermissionDenied),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_connection_closed_while_idle_is_replaced_and_the_request_sent_once() {
+        let dir = std::env::temp_dir().join(format!(
+            "dmnonce-ctl-idle-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            // First connection: answer the connect-time request, then hang up
+            // as an idle-timing-out daemon does.
+            let mut ops = Vec::new();
+            let (first, _) = listener.accept().unwrap();
+            let mut reader = io::BufReader::new(first.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let (id, req) = parse_request(line.trim_end()).unwrap();
+            ops.push(req.op());
+            (&first)
+                .write_all(&encode_response(
+                    id,
+                    Ok(serde_json::json!({"protocol":1,"daemon_version":"t"})),
+                ))
+                .unwrap();
+            drop(reader);
+            drop(first);
+            // Second connection: every request is answered.
+            let (second, _) = listener.accept().unwrap();
+            let mut reader = io::BufReader::new(second.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 {
+                    break;
+                }
+                let (id, req) = parse_request(line.trim_end()).unwrap();
+                ops.push(req.op());
+                (&second)
+                    .write_all(&encode_response(id, Ok(serde_json::json!({}))))
+                    .unwrap();
+            }
+            ops
+        });
+        let mut c = Client::connect(&path).unwrap();
+        c.hello().unwrap();
+        std::thread::sleep(IDLE_CHECK_AFTER + Duration::from_millis(100));
+        c.accept_chal("s", "AAAA").unwrap();
+        drop(c);
+        let ops = server.join().unwrap();
+        // The push-like request went out exactly once, on the new connection.
+        assert_eq!(
+            ops.iter().filter(|op| **op == "accept_chal").count(),
+            1,
+            "{ops:?}"
+        );
+        assert_eq!(ops.last(), Some(&"accept_chal"), "{ops:?}");
     }
 
     #[test]

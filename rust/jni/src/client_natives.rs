@@ -12,35 +12,19 @@ use jni::objects::{JByteArray, JClass, JObjectArray, JString};
 use jni::sys::{jboolean, jlong, jobject, JNI_FALSE, JNI_TRUE};
 use jni::JNIEnv;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// What a `DmNonce` handle owns.
+/// What a `DmNonce` handle owns. The control client survives the daemon's
+/// idle timeout and restarts by itself (probe after a pause, reconnect, the
+/// request sent exactly once).
 pub(crate) struct ClientHandle {
-    conn: Mutex<Connection>,
-    path: String,
-    timeout_ms: jlong,
+    client: Mutex<Client>,
 }
-
-struct Connection {
-    client: Client,
-    last_used: Instant,
-}
-
-/// After this long without a request, check that the daemon still holds the
-/// connection before sending (it closes connections idle for its
-/// `[control] idle_timeout_ms`, 60 s by default).
-const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 
 impl ClientHandle {
     fn new(path: String, timeout_ms: jlong) -> Result<Self, ClientError> {
-        let client = connect(&path, timeout_ms)?;
         Ok(ClientHandle {
-            conn: Mutex::new(Connection {
-                client,
-                last_used: Instant::now(),
-            }),
-            path,
-            timeout_ms,
+            client: Mutex::new(connect(&path, timeout_ms)?),
         })
     }
 
@@ -50,27 +34,8 @@ impl ClientHandle {
     ) -> Result<T, BridgeError> {
         // A panic while the lock was held leaves at worst an unanswered
         // request behind, which the client skips by id: keep going.
-        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        if conn.last_used.elapsed() >= IDLE_CHECK_AFTER {
-            self.revive(&mut conn)?;
-        }
-        let result = f(&mut conn.client);
-        conn.last_used = Instant::now();
-        Ok(result?)
-    }
-
-    /// Replaces a connection the daemon closed while it sat idle. The probe
-    /// is a `hello`, so the real request is sent exactly once: a push is
-    /// never repeated (a repeated default-nonce push would count as a replay).
-    fn revive(&self, conn: &mut Connection) -> Result<(), ClientError> {
-        match conn.client.hello() {
-            Ok(_) => Ok(()),
-            Err(ClientError::Closed | ClientError::Io(_)) => {
-                conn.client = connect(&self.path, self.timeout_ms)?;
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(f(&mut client)?)
     }
 }
 
