@@ -71,6 +71,14 @@ impl EventBus {
         });
     }
 
+    /// Subscribers that receive events of `kind`.
+    pub fn listeners_for(&self, kind: EventKind) -> usize {
+        lock(&self.subscribers)
+            .iter()
+            .filter(|s| s.kinds.is_empty() || s.kinds.contains(&kind))
+            .count()
+    }
+
     /// Subscribers currently registered.
     pub fn subscriber_count(&self) -> usize {
         lock(&self.subscribers).len()

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use dmnonce_control::{
-    ErrorCode, Event, NotificationInfo, PushOutcome, PushResult, VerdictName, WireError,
+    ErrorCode, Event, EventKind, NotificationInfo, PushOutcome, PushResult, VerdictName, WireError,
 };
 use dmnonce_proto::{verify, Fallback, Package0, Verdict};
 use dmnonce_push::sms::SmscField;
@@ -244,10 +244,14 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
                 "{server_id}: Package #0 session {} verified with the stored nonce; alert",
                 info.session_id
             );
-            shared.events.publish(Event::Alert {
-                notification: info.clone(),
-                verdict: name,
-            });
+            if shared.events.listeners_for(EventKind::Alert) == 0 {
+                crate::alerts::hold(shared, &server_id, raw, t);
+            } else {
+                shared.events.publish(Event::Alert {
+                    notification: info.clone(),
+                    verdict: name,
+                });
+            }
             Ok(outcome(PushOutcome::Alert, Some(name), Some(info)))
         }
         Verdict::Rejected if !allow => {

@@ -23,12 +23,14 @@
 //!   ofono agent ([`intake::wsp_intake`] adapts it to the agent's
 //!   `Fn(&[u8]) -> String`), SMS PDUs.
 //! - [`requests::handle`] answers every other request of the protocol.
-//! - [`resync`] runs the session; [`events::EventBus`] fans events out.
+//! - [`resync`] runs the session; [`events::EventBus`] fans events out;
+//!   an alert with no subscriber is kept in the store for the next one.
 //!
 //! Nothing here logs or returns a secret or a nonce.
 
 #![deny(unsafe_code)]
 
+mod alerts;
 pub mod chal;
 pub mod config;
 pub mod daemon;

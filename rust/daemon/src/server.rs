@@ -184,8 +184,17 @@ fn subscriber(
     mut stream: UnixStream,
     kinds: Vec<dmnonce_control::EventKind>,
 ) {
+    let wants_alerts = kinds.is_empty() || kinds.contains(&dmnonce_control::EventKind::Alert);
     let rx = shared.events.subscribe(kinds);
     log::debug!("control: subscriber connected");
+    if wants_alerts {
+        // Alerts that arrived while nobody listened, oldest first.
+        for event in crate::alerts::take_held(shared) {
+            if send(&mut stream, &encode_event(&event)).is_err() {
+                return;
+            }
+        }
+    }
     loop {
         match rx.recv_timeout(SUBSCRIBER_POLL) {
             Ok(event) => {

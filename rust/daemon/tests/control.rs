@@ -548,3 +548,54 @@ fn connection_limit_idle_timeout_and_a_second_daemon_on_the_same_socket() {
     );
     assert_eq!(d.client().hello().unwrap().protocol, 1);
 }
+
+#[test]
+fn alert_without_a_subscriber_is_handed_to_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "");
+    d.add_account(&account());
+    let r = d
+        .client()
+        .push(PushFormat::Package0, &pkg0(0x77, SERVER_NONCE))
+        .unwrap();
+    assert_eq!(r.outcome, PushOutcome::Alert);
+    // A subscriber for other kinds does not take it.
+    let mut other = d.client().subscribe(&[EventKind::ResyncFinished]).unwrap();
+    assert!(other
+        .next_event(Some(Duration::from_millis(200)))
+        .unwrap()
+        .is_none());
+    // The next alert subscriber gets it, once.
+    let mut first = d.subscribe();
+    match wait_event(&mut first, EventKind::Alert, 5) {
+        Event::Alert { notification, .. } => assert_eq!(notification.session_id, 0x77),
+        other => panic!("{other:?}"),
+    }
+    let mut second = d.subscribe();
+    assert!(second
+        .next_event(Some(Duration::from_millis(300)))
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn held_alerts_are_bounded_oldest_dropped_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "");
+    d.add_account(&account());
+    let mut c = d.client();
+    for s in 0..20u16 {
+        let r = c
+            .push(PushFormat::Package0, &pkg0(s, SERVER_NONCE))
+            .unwrap();
+        assert_eq!(r.outcome, PushOutcome::Alert);
+    }
+    let mut events = d.subscribe();
+    let mut sessions = Vec::new();
+    while let Some(Event::Alert { notification, .. }) =
+        events.next_event(Some(Duration::from_millis(500))).unwrap()
+    {
+        sessions.push(notification.session_id);
+    }
+    assert_eq!(sessions, (4..20).collect::<Vec<u16>>());
+}
