@@ -473,11 +473,40 @@ pub fn parse_request(line: &str) -> Result<(u64, Request), (Option<u64>, WireErr
     serde_json::from_value(value)
         .map(|request| (id, request))
         .map_err(|e| {
-            (
-                Some(id),
-                WireError::new(ErrorCode::BadRequest, e.to_string()),
-            )
+            let message = redact_values(&e.to_string());
+            (Some(id), WireError::new(ErrorCode::BadRequest, message))
         })
+}
+
+/// serde quotes the offending value in its messages (`invalid type: string
+/// "…"`, ``unknown variant `…` ``). A client that put a secret into the
+/// wrong field must not get it echoed into a response, a log or a Java
+/// exception, so every quoted value is dropped; field names (which serde
+/// quotes only in `missing field`/`unknown field`) stay, they are ours.
+fn redact_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        let before = &rest[..start];
+        out.push_str(before);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(quote) else {
+            out.push_str("<value>");
+            return out;
+        };
+        let keeps_name = before.ends_with("missing field ") || before.ends_with("unknown field ");
+        if keeps_name {
+            out.push(quote);
+            out.push_str(&after[..end]);
+            out.push(quote);
+        } else {
+            out.push_str("<value>");
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Serialises a response line. `id` is 0 when the request's id was unreadable.
@@ -619,6 +648,31 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn bad_request_messages_never_echo_a_value() {
+        // A secret in a field that wants a number, and one in an enum field.
+        let lines = [
+            r#"{"v":1,"id":2,"op":"account_add","account":{"server_id":"s","server_url":"u","client_name":"c","auth_scheme":"md5","encoding":"xml","policy":"allow","server_password":17,"client_password":"hunter2"}}"#,
+            r#"{"v":1,"id":2,"op":"account_add","account":{"server_id":"s","server_url":"u","client_name":"c","auth_scheme":"md5","encoding":"xml","policy":"allow","server_password":"hunter2","client_password":7}}"#,
+            r#"{"v":1,"id":3,"op":"account_add","account":{"server_id":"s","server_url":"u","client_name":"c","auth_scheme":"hunter2","encoding":"xml","policy":"allow","server_password":"p","client_password":"q"}}"#,
+            r#"{"v":1,"id":4,"op":"accept_chal","server_id":1,"next_nonce_b64":"hunter2"}"#,
+            r#"{"v":1,"id":4,"op":"accept_chal","server_id":"hunter2","next_nonce_b64":5}"#,
+            r#"{"v":1,"id":6,"op":"subscribe","kinds":"hunter2"}"#,
+        ];
+        for line in lines {
+            let (_, err) = parse_request(line).unwrap_err();
+            assert_eq!(err.code, ErrorCode::BadRequest);
+            assert!(!err.message.contains("hunter2"), "{}", err.message);
+        }
+        let (_, err) =
+            parse_request(r#"{"v":1,"id":5,"op":"accept_chal","next_nonce_b64":"x"}"#).unwrap_err();
+        assert!(
+            err.message.contains("`server_id`"),
+            "field names stay: {}",
+            err.message
+        );
     }
 
     #[test]
