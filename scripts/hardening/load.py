@@ -66,7 +66,7 @@ def build_requests(seed, secrets, n=512):
     return pool
 
 
-def worker(sock_path, deadline, window, seed, secrets, out_q):
+def worker(sock_path, start, deadline, window, seed, secrets, out_q):
     import json
     pool = build_requests(seed, secrets)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -79,6 +79,7 @@ def worker(sock_path, deadline, window, seed, secrets, out_q):
     buf = b""
     k = 0
     done = 0
+    per_sec = {}
     try:
         while True:
             now = time.monotonic()
@@ -109,6 +110,8 @@ def worker(sock_path, deadline, window, seed, secrets, out_q):
                 op, t0 = inflight.pop(m.get("id"), ("?", t))
                 lat.setdefault(op, []).append(t - t0)
                 done += 1
+                sec = int(t - start)
+                per_sec[sec] = per_sec.get(sec, 0) + 1
                 if not m.get("ok"):
                     code = m.get("error", {}).get("code", "?")
                     errors[f"{op}: {code}"] = errors.get(f"{op}: {code}", 0) + 1
@@ -128,7 +131,7 @@ def worker(sock_path, deadline, window, seed, secrets, out_q):
         errors[f"worker: {type(e).__name__}"] = errors.get(f"worker: {type(e).__name__}", 0) + 1
     finally:
         s.close()
-    out_q.put((lat, errors, done))
+    out_q.put((lat, errors, done, per_sec))
 
 
 def canary(sock_path, stop, result):
@@ -221,7 +224,7 @@ def main():
         q = mp.Queue()
         t_start = time.monotonic()
         deadline = t_start + args.duration
-        procs = [mp.Process(target=worker, args=(sock, deadline, args.window, i,
+        procs = [mp.Process(target=worker, args=(sock, t_start, deadline, args.window, i,
                                                  (srv_pw, cl_pw, server_nonce), q))
                  for i in range(args.clients)]
         for p in procs:
@@ -236,15 +239,21 @@ def main():
         hwm = dmn.rss_kib(d.pid(), "VmHWM")
         alive = d.proc.poll() is None
 
-        lat, errors, done = {}, {}, 0
-        for l, e, n in results:
+        lat, errors, done, per_sec = {}, {}, 0, {}
+        for l, e, n, ps in results:
             done += n
+            for k, v in ps.items():
+                per_sec[k] = per_sec.get(k, 0) + v
             for k, v in l.items():
                 lat.setdefault(k, []).extend(v)
             for k, v in e.items():
                 errors[k] = errors.get(k, 0) + v
         print(f"load: {args.clients} clients x window {args.window}, {elapsed:.1f} s, "
               f"{done} requests answered: {done / elapsed:.0f} requests/s")
+        step = max(1, int(args.duration // 10))
+        timeline = [sum(per_sec.get(k, 0) for k in range(a, a + step)) / step
+                    for a in range(0, int(args.duration), step)]
+        print(f"  requests/s per {step} s: " + " ".join(f"{x:.0f}" for x in timeline))
         alll = sorted(x for v in lat.values() for x in v)
         print(f"  latency all ops: p50 {dmn.percentile(alll, 50) * 1000:.2f} ms, "
               f"p95 {dmn.percentile(alll, 95) * 1000:.2f} ms, "
@@ -283,9 +292,10 @@ def main():
             failures.append(f"RSS still growing: {rss_mid} KiB -> {rss_end} KiB")
         st = dmn.ctl_call(sock, "status")
         print(f"  daemon counters after the run: {st.get('counters')}")
-        db = [os.path.join(state, n) for n in os.listdir(state)]
-        size = sum(os.path.getsize(p) for p in db if os.path.isfile(p))
-        print(f"  state directory after the run: {size // 1024} KiB")
+        files = sorted((n, os.path.getsize(os.path.join(state, n))) for n in os.listdir(state)
+                       if os.path.isfile(os.path.join(state, n)))
+        print("  state directory after the run: "
+              + ", ".join(f"{n} {sz // 1024} KiB" for n, sz in files))
     finally:
         d.stop()
     if failures:
