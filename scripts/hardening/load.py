@@ -178,6 +178,77 @@ def stalled(sock_path, stop, result):
     result["stalled"] = (outcome, sent)
 
 
+def raw_exchange(sock_path, data, wait=2.0):
+    """Sends bytes, returns the first answer line as JSON (None if none)."""
+    import json
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    s.settimeout(wait)
+    out = b""
+    try:
+        s.sendall(data)
+        while b"\n" not in out:
+            c = s.recv(65536)
+            if not c:
+                break
+            out += c
+    except OSError:
+        pass  # reset after the daemon closed: what was read still counts
+    finally:
+        s.close()
+    line = out.split(b"\n", 1)[0]
+    return json.loads(line) if line else None
+
+
+def abuse(sock_path):
+    """Malformed and hostile control input: each gets its typed error (the
+    daemon keeps serving). Returns a list of failures."""
+    cases = [
+        ("line over 256 KiB", b"a" * (300 * 1024) + b"\n", "frame_too_large"),
+        ("not UTF-8", b'\xff\xfe{"v":1,"id":3,"op":"hello"}\n', "bad_request"),
+        ("JSON nested 100,000 deep", b"[" * 100000 + b"\n", "bad_request"),
+        ("id over u64", b'{"v":1,"id":18446744073709551616,"op":"hello"}\n', "bad_request"),
+        ("negative id", b'{"v":1,"id":-1,"op":"hello"}\n', "bad_request"),
+        ("protocol v2", b'{"v":2,"id":5,"op":"hello"}\n', "unsupported_version"),
+        ("unknown op", b'{"v":1,"id":5,"op":"format_disk"}\n', "bad_request"),
+        ("empty push", b'{"v":1,"id":5,"op":"push","data_b64":""}\n', "bad_push"),
+        ("bad Base64", b'{"v":1,"id":5,"op":"verify","package0_b64":"!!"}\n', "bad_request"),
+    ]
+    failures = []
+    for name, data, want in cases:
+        m = raw_exchange(sock_path, data)
+        got = (m or {}).get("error", {}).get("code") if m else None
+        print(f"  abuse: {name:26s} -> {got}")
+        if got != want:
+            failures.append(f"{name}: got {got!r}, expected {want!r}")
+    return failures
+
+
+def connection_flood(sock_path, n=64):
+    """More connections than the daemon's limit: the extra ones are told
+    `busy`; once they close, a new client is served again."""
+    conns, busy = [], 0
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sock_path)
+        conns.append(s)
+    time.sleep(0.3)
+    for s in conns:
+        s.settimeout(0.2)
+        try:
+            if b'"busy"' in s.recv(4096):
+                busy += 1
+        except OSError:
+            pass
+    for s in conns:
+        s.close()
+    time.sleep(0.3)
+    ok = dmn.ctl_call(sock_path, "hello").get("protocol") == 1
+    print(f"  connection flood: {n} connections, {busy} told busy, {n - busy} held; "
+          f"served again after they closed: {ok}")
+    return [] if ok and busy > 0 else [f"connection flood: busy {busy}, served after: {ok}"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=10.0)
@@ -292,6 +363,10 @@ def main():
             failures.append(f"RSS still growing: {rss_mid} KiB -> {rss_end} KiB")
         st = dmn.ctl_call(sock, "status")
         print(f"  daemon counters after the run: {st.get('counters')}")
+        failures += abuse(sock)
+        failures += connection_flood(sock)
+        if d.proc.poll() is not None:
+            failures.append("daemon died under malformed input")
         files = sorted((n, os.path.getsize(os.path.join(state, n))) for n in os.listdir(state)
                        if os.path.isfile(os.path.join(state, n)))
         print("  state directory after the run: "
