@@ -221,7 +221,8 @@ if rt:
         f"| `hello` round trip / bare Unix-socket line echo (same client) | {r('hello', 'echo')} |\n"
         f"| `client_cred` (store read + MD5) / `hello` | {r('client_cred', 'hello')} |\n"
         f"| `verify` (Package #0, stored nonce) / `hello` | {r('verify', 'hello')} |\n"
-        f"| `push` (stored nonce, alert + audit) / `hello` | {r('push_alert', 'hello')} |\n"
+        f"| `push` (stored nonce, alert + audit; includes a durable store write, "
+        f"so it follows the disk's load) / `hello` | {r('push_alert', 'hello')} |\n"
         f"| `hello` p99 / `hello` median | {rt['hello']['p99_us'] / rt['hello']['median_us']:.2f} |")
 if os.environ.get("MEASURE"):
     out.append("**Daemon** (`scripts/measure-daemon.sh 10`, release build, same run; "
