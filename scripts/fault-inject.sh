@@ -8,7 +8,8 @@
 #   disk   state dir on a tiny tmpfs: disk full, then read-only (root only;
 #          skipped with a message otherwise)
 # Usage: scripts/fault-inject.sh [N] [--seed S] [--encoding xml|wbxml]
-#                                [--only kills,http,disk] [--keep] [--no-build]
+#                                [--only kills,http,disk] [--rotate-secret] [--keep]
+#                                [--no-build]
 #   N defaults to 50 (the CI sample); run 1000 by hand.
 # Debug builds (target/debug); exit status 1 on any violation. See
 # docs/robustness.md for what is checked and the figures of real runs.
@@ -26,9 +27,9 @@ while (($#)); do
         rest+=("$1" "$2")
         shift
         ;;
-    --keep) rest+=("$1") ;;
+    --keep | --rotate-secret) rest+=("$1") ;;
     -h | --help)
-        sed -n '2,15p' "$0"
+        sed -n '2,16p' "$0"
         exit 0
         ;;
     [0-9]*) trials=$1 ;;

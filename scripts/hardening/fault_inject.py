@@ -71,7 +71,8 @@ class Harness:
     def setup(self):
         w = self.work
         self.server = dmn.TestServer(os.path.join(w, "server"), os.path.join(w, "server.log"),
-                                     extra=["--fallback-after-ms", "600000"])
+                                     extra=["--fallback-after-ms", "600000"]
+                                     + (["--rotate-secret"] if self.args.rotate_secret else []))
         self.server.start()
         host, port = self.server.listen.rsplit(":", 1)
         self.proxy = CuttingProxy(host, int(port))
@@ -550,12 +551,16 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--encoding", default="xml", choices=["xml", "wbxml"])
     ap.add_argument("--only", default="kills,http,disk")
+    ap.add_argument("--rotate-secret", action="store_true",
+                    help="the test server replaces the server AuthSecret at Pkg#4 of every "
+                         "resync session (change request step 6)")
     ap.add_argument("--workdir")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     if args.seed is None:
         args.seed = int.from_bytes(os.urandom(4), "big")
-    print(f"fault-inject: seed {args.seed}, {args.trials} kill trials, {args.encoding}", flush=True)
+    print(f"fault-inject: seed {args.seed}, {args.trials} kill trials, {args.encoding}"
+          + (", server AuthSecret rotated at Pkg#4" if args.rotate_secret else ""), flush=True)
     h = Harness(args)
     only = set(args.only.split(","))
     t0 = time.monotonic()
