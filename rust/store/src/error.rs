@@ -94,6 +94,14 @@ pub enum StoreError {
         /// The column.
         column: &'static str,
     },
+    /// The provisioning mirror decrypts with the key but fails its checks.
+    #[error("provisioning mirror {path} is damaged ({reason}); the store alone is used")]
+    ProvisioningDamaged {
+        /// The mirror file.
+        path: PathBuf,
+        /// What was wrong (no secrets).
+        reason: String,
+    },
     /// A damaged store was moved aside but a fresh one could not be built.
     #[error("could not build a fresh store after moving a damaged one aside: {0}")]
     RecoveryFailed(&'static str),

@@ -19,7 +19,9 @@
 //!   replay cache and per-account rate limit, decided in one transaction by
 //!   [`Store::check_and_record_default_nonce_notification`];
 //! - pending work that must survive a restart ([`Store::record_pending`]);
-//! - an audit log without secrets ([`Store::append_audit`]).
+//! - an audit log without secrets ([`Store::append_audit`]);
+//! - a provisioning mirror ([`ProvisioningMirror`], a second small file)
+//!   that survives damage to the store and feeds its recovery.
 //!
 //! [`Store::open`] checks the key, the page MACs and the b-tree, migrates by
 //! `user_version`, and turns a damaged file into a fresh store whose accounts
@@ -86,6 +88,7 @@ mod model;
 mod nonces;
 mod open;
 mod pending;
+mod provisioning;
 mod recovery;
 mod schema;
 mod secret;
@@ -103,6 +106,7 @@ pub use model::{
 pub use nonces::{Confirmation, NonceSet, ResyncCommit, ServerNonceCandidate, ServerNonceSlot};
 pub use open::{OpenOutcome, OpenReport};
 pub use pending::{PendingId, PendingKind, PendingWork};
+pub use provisioning::{MirrorSync, ProvisioningMirror, PROVISIONING_FILE_NAME};
 pub use secret::{AuthSecret, Nonce};
 pub use store::{Store, DB_FILE_NAME, KEY_FILE_NAME};
 pub use time::UnixTime;

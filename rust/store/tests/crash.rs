@@ -182,7 +182,7 @@ fn parent() {
         // (start-up, open, checks); the others once the rotation loop runs,
         // after a random 0-20 ms, so that load on the machine cannot push
         // every kill into start-up.
-        if rng.next() % 5 == 0 {
+        if rng.next().is_multiple_of(5) {
             std::thread::sleep(Duration::from_micros(rng.next() % 15_000));
         } else {
             let _ = first_rx.recv_timeout(Duration::from_secs(20));
