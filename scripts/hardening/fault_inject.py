@@ -341,16 +341,23 @@ class Harness:
         counts, conns, _ = self.proxy.totals()
         print(f"http: one session = {counts['c2s']} bytes device->server, {counts['s2c']} "
               f"server->device over {conns} connection(s)", flush=True)
+        starts = self.proxy.request_offsets()
         fractions = [0.0, 0.1, 0.3, 0.45, 0.55, 0.7, 0.9, 0.99]
         points = [(d, int(counts[d] * f)) for d in ("c2s", "s2c") for f in fractions]
         # every connection cut at the same early point: the session must fail cleanly
         points += [("c2s-every", int(counts["c2s"] * 0.3)), ("s2c-every", 10)]
+        # the link goes down for good just before each request of the
+        # session (Pkg#1, Pkg#3, ...) reaches the server
+        points += [(f"c2s-down-before-request-{k + 1}", off) for k, off in enumerate(starts)]
         for direction, offset in points:
             repeat = direction.endswith("-every")
+            sticky = "-down-" in direction
             d = direction.split("-")[0]
             label = f"cut {direction} at byte {offset}"
+            if sticky:
+                label = f"link down before request {direction.rsplit('-', 1)[1]} (byte {offset})"
             try:
-                self.proxy.arm(d, offset, repeat)
+                self.proxy.arm(d, offset, repeat, sticky)
                 out = self.push_default()
                 if out != "resync_started":
                     raise Violation(f"{label}: push gave {out!r}")
@@ -360,7 +367,7 @@ class Harness:
                 how = self.check_sync(label)
                 self.note(f"http: {state} then {how}")
                 print(f"http: {label:28s}: {cuts} cut(s); session ended {state}; {how}", flush=True)
-                if repeat and state == "in-sync":
+                if (repeat or sticky) and state == "in-sync":
                     raise Violation(f"{label}: every connection was cut, yet the session "
                                     "reported success")
             except Violation as e:

@@ -23,9 +23,12 @@ class CuttingProxy:
         self.cut = None  # (direction, offset, repeat)
         self.cuts_done = 0
         self.conns = 0
+        self.sticky = False  # after the cut, every new connection is dropped
+        self.down = False
+        self.c2s_log = bytearray()  # device->server bytes since arming
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def arm(self, direction=None, offset=0, repeat=False):
+    def arm(self, direction=None, offset=0, repeat=False, sticky=False):
         """Counts from zero again; with a direction, cuts at `offset` bytes
         (once, or every time the count passes it again when `repeat`, which
         then also restarts the count on each new connection)."""
@@ -34,6 +37,9 @@ class CuttingProxy:
             self.cut = (direction, offset, repeat) if direction else None
             self.cuts_done = 0
             self.conns = 0
+            self.sticky = sticky
+            self.down = False
+            self.c2s_log = bytearray()
 
     def totals(self):
         with self.lock:
@@ -47,7 +53,23 @@ class CuttingProxy:
                 return
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
+    def request_offsets(self):
+        """Offsets (device->server, since arming) where HTTP requests start."""
+        with self.lock:
+            data = bytes(self.c2s_log)
+        out, i = [], data.find(b"POST ")
+        while i >= 0:
+            out.append(i)
+            i = data.find(b"POST ", i + 1)
+        return out
+
     def _serve(self, client):
+        with self.lock:
+            down = self.down
+        if down:
+            # the link stays down after a sticky cut
+            client.close()
+            return
         try:
             upstream = socket.create_connection(self.target, timeout=5)
         except OSError:
@@ -88,12 +110,15 @@ class CuttingProxy:
                 with self.lock:
                     start = self.counts[direction]
                     self.counts[direction] += len(data)
+                    if direction == "c2s" and len(self.c2s_log) < 1 << 20:
+                        self.c2s_log.extend(data)
                     cut = self.cut
                     cut_here = (cut is not None and cut[0] == direction
                                 and (cut[2] or self.cuts_done == 0)
                                 and start <= cut[1] < start + len(data))
                     if cut_here:
                         self.cuts_done += 1
+                        self.down = self.sticky
                 if cut_here:
                     keep = data[: cut[1] - start]
                     try:
