@@ -408,6 +408,12 @@ impl Config {
         self.state_dir.join(DB_FILE)
     }
 
+    /// The provisioning mirror (accounts without nonces, for rebuilding a
+    /// damaged store).
+    pub fn provisioning_path(&self) -> PathBuf {
+        self.state_dir.join(dmnonce_store::PROVISIONING_FILE_NAME)
+    }
+
     /// The key file.
     pub fn key_path(&self) -> PathBuf {
         self.state_dir.join(dmnonce_store::KEY_FILE_NAME)

@@ -79,15 +79,28 @@ impl Daemon {
         std::fs::create_dir_all(dir).map_err(dir_err)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(dir_err)?;
         let key = KeyFile::load_or_create(&config.key_path())?;
-        let (store, report) = Store::open(&config.db_path(), &key, None, now())?;
-        drop(key);
+        let mirror_path = config.provisioning_path();
+        let mirror = crate::provisioning::open(&mirror_path, &key);
+        let provisioning = mirror.as_ref().ok().map(|m| m.accounts()).transpose();
+        let provisioning = provisioning.unwrap_or_else(|e| {
+            log::error!("provisioning mirror unreadable ({e}); opening the store alone");
+            None
+        });
+        let at = now();
+        let (store, report) = Store::open(&config.db_path(), &key, provisioning.as_deref(), at)?;
+        drop(provisioning);
         match &report.outcome {
             OpenOutcome::Created => log::info!("store created at {}", config.db_path().display()),
             OpenOutcome::Opened => log::info!("store opened at {}", config.db_path().display()),
-            OpenOutcome::Recovered { .. } => {
-                log::error!("store was damaged and set aside; accounts need re-provisioning")
-            }
+            OpenOutcome::Recovered { moved_aside, .. } => log::error!(
+                "store was damaged and set aside ({} file(s) moved); {} account(s) re-created \
+                 from the provisioning mirror as needs-resync",
+                moved_aside.len(),
+                report.provisioned.len()
+            ),
         }
+        let mirror = crate::provisioning::settle(mirror, &mirror_path, &key, &store, &report, at);
+        drop(key);
         store.set_fallback_limit(FallbackLimit {
             max_accepted: config.fallback.max_per_hour,
             window_secs: 3600,
@@ -102,7 +115,7 @@ impl Daemon {
             }
         };
         let (wake_rx, wake_tx) = UnixStream::pair()?;
-        let shared = Shared::new(Arc::new(store), config);
+        let shared = Shared::new(Arc::new(store), mirror, config);
         crate::resync::resume_pending(&shared);
         #[cfg(feature = "ofono")]
         let ofono = start_ofono(&shared);
@@ -148,6 +161,12 @@ impl Daemon {
             // Sessions stop between HTTP exchanges; a request in flight is
             // bounded by http.request_timeout_ms.
             let _ = t.join();
+        }
+        // Leave a self-contained database file behind (empty WAL).
+        match self.shared.store.checkpoint() {
+            Ok(true) => {}
+            Ok(false) => log::warn!("store checkpoint at stop: WAL still in use"),
+            Err(e) => log::warn!("store checkpoint at stop: {e}"),
         }
         log::info!("stopped");
         result

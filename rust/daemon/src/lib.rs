@@ -41,6 +41,7 @@ pub mod listener;
 pub mod logging;
 #[cfg(feature = "ofono")]
 pub mod ofono;
+mod provisioning;
 pub mod requests;
 pub mod resync;
 mod server;

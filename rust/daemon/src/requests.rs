@@ -45,10 +45,7 @@ pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError
                     "a resync session runs for this account; remove it afterwards",
                 ));
             }
-            shared
-                .store
-                .delete_account(&r.server_id, now())
-                .map_err(store_error)?;
+            crate::provisioning::remove(shared, &r.server_id)?;
             log::info!("account {} removed", r.server_id);
             Ok(json!({}))
         }
@@ -354,10 +351,7 @@ fn account_add(shared: &Shared, spec: AccountSpec) -> Result<Value, WireError> {
         client_nonce: nonce("client_nonce_b64", &spec.client_nonce_b64)?,
         server_nonce: nonce("server_nonce_b64", &spec.server_nonce_b64)?,
     };
-    shared
-        .store
-        .create_account(&p, now())
-        .map_err(store_error)?;
+    crate::provisioning::add(shared, &p)?;
     log::info!(
         "account {} added ({} {}, policy {})",
         spec.server_id,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use dmnonce_control::{Counters, ErrorCode, WireError};
 use dmnonce_push::{Limits, Reassembler};
-use dmnonce_store::{Store, StoreError, UnixTime};
+use dmnonce_store::{ProvisioningMirror, Store, StoreError, UnixTime};
 
 use crate::config::Config;
 use crate::events::EventBus;
@@ -59,6 +59,9 @@ pub struct Shared {
     pub events: EventBus,
     /// Counters.
     pub stats: Stats,
+    /// The provisioning mirror (`None` when it could not be opened or
+    /// replaced); its lock also serializes account add/remove.
+    pub(crate) provisioning: Mutex<Option<ProvisioningMirror>>,
     pub(crate) sms: Mutex<Reassembler>,
     pub(crate) sessions: Mutex<BTreeSet<String>>,
     pub(crate) session_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -67,8 +70,13 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Builds the shared state around an open store.
-    pub fn new(store: Arc<Store>, config: Config) -> Arc<Shared> {
+    /// Builds the shared state around an open store and its provisioning
+    /// mirror.
+    pub fn new(
+        store: Arc<Store>,
+        provisioning: Option<ProvisioningMirror>,
+        config: Config,
+    ) -> Arc<Shared> {
         let limits = Limits {
             timeout: Duration::from_millis(config.sms.reassembly_timeout_ms),
             max_pending_messages: config.sms.max_pending,
@@ -79,6 +87,7 @@ impl Shared {
             events: EventBus::new(config.control.subscriber_queue),
             config,
             stats: Stats::default(),
+            provisioning: Mutex::new(provisioning),
             sms: Mutex::new(Reassembler::new(limits)),
             sessions: Mutex::new(BTreeSet::new()),
             session_threads: Mutex::new(Vec::new()),

@@ -169,3 +169,17 @@ fn mirror_feeds_recovery_of_a_damaged_store() {
         b"CLIENT-srv-13"
     );
 }
+
+#[test]
+fn checkpoint_leaves_an_empty_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE_NAME);
+    let (store, _) = Store::open(&db, &key(), None, T0).unwrap();
+    store.create_account(&prov("a"), T0).unwrap();
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    assert!(store.checkpoint().unwrap());
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    assert!(std::fs::metadata(&db).unwrap().len() >= 2 * 4096);
+}
