@@ -45,7 +45,7 @@ pub struct Daemon {
     origin: Origin,
     wake_rx: UnixStream,
     wake_tx: UnixStream,
-    #[cfg(feature = "ofono")]
+    #[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
     _ofono: Option<crate::ofono::OfonoAgent>,
 }
 
@@ -117,15 +117,21 @@ impl Daemon {
         let (wake_rx, wake_tx) = UnixStream::pair()?;
         let shared = Shared::new(Arc::new(store), mirror, config);
         crate::resync::resume_pending(&shared);
-        #[cfg(feature = "ofono")]
+        #[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
         let ofono = start_ofono(&shared);
+        #[cfg(not(all(feature = "ofono", target_os = "linux", not(target_os = "android"))))]
+        if shared.config.ofono.enabled {
+            // Android has its own WAP-push receiver; elsewhere the feature
+            // was left out of the build.
+            log::info!("ofono push agent not built into this dmnonced; [ofono] ignored");
+        }
         Ok(Daemon {
             shared,
             listener,
             origin,
             wake_rx,
             wake_tx,
-            #[cfg(feature = "ofono")]
+            #[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
             _ofono: ofono,
         })
     }
@@ -173,7 +179,7 @@ impl Daemon {
     }
 }
 
-#[cfg(feature = "ofono")]
+#[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
 fn start_ofono(shared: &Arc<Shared>) -> Option<crate::ofono::OfonoAgent> {
     match crate::ofono::spawn_agent(shared.clone(), &shared.config.ofono) {
         Ok(agent) => agent,

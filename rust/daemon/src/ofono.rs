@@ -2,7 +2,7 @@
 //! of embedded Linux reach the same intake as the control socket's `push`.
 //!
 //! ofono (`doc/pushnotification-api.txt`) hands every WAP push that arrives
-//! on a modem to one registered agent. [`agent`] exports
+//! on a modem to one registered agent. The agent ([`start_agent`]) exports
 //! `org.ofono.PushNotificationAgent` at [`AGENT_PATH`], registers it with
 //! `org.ofono.PushNotification.RegisterAgent(o)` on every modem that has
 //! that interface, and follows hot-plugged modems and ofono restarts; each

@@ -4,7 +4,7 @@
 //! register with the modem, and a WSP push delivered through
 //! `ReceiveNotification(ay, a{sv})` must reach the push intake: an alert
 //! event and the counters, exactly as a control-socket push would.
-#![cfg(feature = "ofono")]
+#![cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
 
 mod ofono_support;
 

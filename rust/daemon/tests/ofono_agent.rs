@@ -1,7 +1,7 @@
 //! The ofono push agent module against a real private dbus-daemon and a
 //! stand-in ofono: registration on every modem with a push interface,
 //! hot-plugged modems, PDU delivery through ReceiveNotification, Release.
-#![cfg(feature = "ofono")]
+#![cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
 
 #[path = "../src/ofono/agent.rs"]
 #[allow(dead_code)]
