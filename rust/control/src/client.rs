@@ -44,7 +44,7 @@ pub const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 ///
 /// The daemon closes request connections that stay silent for its idle
 /// timeout (60 s by default), and it may restart. A client survives both:
-/// after a pause of [`IDLE_CHECK_AFTER`], the next call first probes the
+/// after a pause of `IDLE_CHECK_AFTER`, the next call first probes the
 /// connection with `hello` and reconnects when the daemon had closed it.
 /// The probe is idempotent, so the request itself is sent exactly once (a
 /// repeated default-nonce push would count as a replay).

@@ -5,16 +5,16 @@
 //! `rust/client`: no protocol logic lives here. What this crate adds is the
 //! JNI boundary discipline:
 //!
-//! - every native method body runs inside [`boundary::run`], which catches
+//! - every native method body runs inside `boundary::run`, which catches
 //!   panics (thrown as `java.lang.AssertionError`) and turns every error into
-//!   the matching `org.dmnonce.*Exception` ([`exceptions`]). Catching needs
+//!   the matching `org.dmnonce.*Exception` (module `exceptions`). Catching needs
 //!   `panic = "unwind"` (the workspace profiles); AOSP's Soong forces
 //!   `panic=abort` on device code, where a panic aborts the process instead
 //!   (`android/README.md`);
 //! - native handles are `jlong`s to a `Box` that Java frees exactly once
-//!   ([`handle`]); the Java classes guard them so that a closed handle is
+//!   (module `handle`); the Java classes guard them so that a closed handle is
 //!   never passed back in;
-//! - the event thread ([`events`]) is a Rust thread attached to the JVM as a
+//! - the event thread (module `events`) is a Rust thread attached to the JVM as a
 //!   daemon thread, with a local frame per event, detached before it ends.
 //!
 //! Java never sees an AuthSecret or a stored nonce: the control protocol does

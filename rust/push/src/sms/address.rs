@@ -1,6 +1,6 @@
 //! TS 23.040 §9.1.2.5 addresses (TP-OA) and the SMSC address that Android
 //! and AT+CMT prefix to a TPDU (TS 24.011 §8.2.5.1 RP-Originator Address,
-//! TS 27.005 §3.1 <pdu>): type-of-address octet, then BCD semi-octets low
+//! TS 27.005 §3.1 `<pdu>`): type-of-address octet, then BCD semi-octets low
 //! nibble first, or GSM 7-bit text for alphanumeric senders.
 
 use std::fmt;
