@@ -95,7 +95,7 @@ pub enum StoreError {
         column: &'static str,
     },
     /// The provisioning mirror decrypts with the key but fails its checks.
-    #[error("provisioning mirror {path} is damaged ({reason}); the store alone is used")]
+    #[error("provisioning mirror {path} is damaged ({reason})")]
     ProvisioningDamaged {
         /// The mirror file.
         path: PathBuf,
