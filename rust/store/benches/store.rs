@@ -30,6 +30,7 @@ fn provisioning() -> AccountProvisioning {
         client_name: "device".into(),
         client_secret: AuthSecret::new(b"client-secret".to_vec()).unwrap(),
         server_secret: AuthSecret::new(b"server-secret".to_vec()).unwrap(),
+        server_secret_previous: None,
         auth_scheme: AuthScheme::Md5,
         encoding: Encoding::Xml,
         policy: Policy::Allow,

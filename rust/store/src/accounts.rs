@@ -41,14 +41,16 @@ pub(crate) fn insert(
     }
     conn.execute(
         "INSERT INTO accounts (server_id, server_url, client_name, client_secret, server_secret,
-                               auth_scheme, encoding, policy, state, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                               server_secret_previous, auth_scheme, encoding, policy, state,
+                               created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
         params![
             p.server_id,
             p.server_url,
             p.client_name,
             p.client_secret.expose(),
             p.server_secret.expose(),
+            p.server_secret_previous.as_ref().map(AuthSecret::expose),
             p.auth_scheme.as_str(),
             p.encoding.as_str(),
             p.policy.as_str(),
@@ -115,29 +117,33 @@ impl Store {
     /// checking digests inside the daemon. Never send them anywhere.
     pub fn account_secrets(&self, server_id: &str) -> Result<AccountSecrets> {
         self.read(|tx| {
-            let (name, client, server): (String, Vec<u8>, Vec<u8>) = tx
+            type Row = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+            let (name, client, server, previous): Row = tx
                 .query_row(
-                    "SELECT client_name, client_secret, server_secret FROM accounts
-                     WHERE server_id = ?1",
+                    "SELECT client_name, client_secret, server_secret, server_secret_previous
+                     FROM accounts WHERE server_id = ?1",
                     [server_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?
                 .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?;
+            let secret = |b: Vec<u8>, column| {
+                AuthSecret::new(b).map_err(|_| StoreError::CorruptValue { column })
+            };
             Ok(AccountSecrets {
                 client_name: name,
-                client_secret: AuthSecret::new(client).map_err(|_| StoreError::CorruptValue {
-                    column: "client_secret",
-                })?,
-                server_secret: AuthSecret::new(server).map_err(|_| StoreError::CorruptValue {
-                    column: "server_secret",
-                })?,
+                client_secret: secret(client, "client_secret")?,
+                server_secret: secret(server, "server_secret")?,
+                server_secret_previous: previous
+                    .map(|b| secret(b, "server_secret_previous"))
+                    .transpose()?,
             })
         })
     }
 
     /// Applies the `Some` fields of `u` in one transaction. A new server
-    /// AuthSecret also clears the account's replay cache.
+    /// AuthSecret (operator reprovisioning) also drops a previous secret
+    /// kept by a rotation and clears the account's replay cache.
     pub fn update_account(&self, server_id: &str, u: &AccountUpdate, now: UnixTime) -> Result<()> {
         if let Some(url) = &u.server_url {
             validate_text("server_url", url)?;
@@ -178,6 +184,12 @@ impl Store {
                 set("policy", &v.as_str())?;
             }
             if u.server_secret.is_some() {
+                // The operator says which secret the server holds: a secret
+                // kept from a rotation is no longer wanted.
+                tx.execute(
+                    "UPDATE accounts SET server_secret_previous = NULL WHERE id = ?1",
+                    [id],
+                )?;
                 // Package #0 digests are keyed by the server secret: old
                 // entries can never match again.
                 tx.execute(

@@ -65,6 +65,8 @@ audit_events! {
     AccountUpdated = "account-updated",
     /// An AuthSecret changed.
     SecretChanged = "secret-changed",
+    /// The server was seen using its new AuthSecret; the previous one retired.
+    SecretConfirmed = "secret-confirmed",
     /// An account was deleted.
     AccountDeleted = "account-deleted",
     /// A pending work item failed an attempt.

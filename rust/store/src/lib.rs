@@ -10,7 +10,9 @@
 //!
 //! - accounts ([`Store::create_account`], [`Store::account`],
 //!   [`Store::update_account`], …) with their two AuthSecrets
-//!   ([`Store::account_secrets`]);
+//!   ([`Store::account_secrets`]); a server AuthSecret replaced by the server
+//!   keeps the old one as *previous* until
+//!   [`Store::confirm_server_secret_used`] sees the new one in use;
 //! - nonces with **two-phase server-nonce rotation**
 //!   ([`Store::commit_new_server_nonce`] keeps the old nonce as *previous*
 //!   until [`Store::confirm_server_nonce_used`] sees the server use the new
@@ -50,6 +52,7 @@
 //!     client_name: "device-1".into(),
 //!     client_secret: AuthSecret::new(b"device-to-server".to_vec())?,
 //!     server_secret: AuthSecret::new(b"server-to-device".to_vec())?,
+//!     server_secret_previous: None,
 //!     auth_scheme: AuthScheme::Md5,
 //!     encoding: Encoding::Wbxml,
 //!     policy: Policy::Allow,
@@ -92,6 +95,7 @@ mod provisioning;
 mod recovery;
 mod schema;
 mod secret;
+mod server_secret;
 mod store;
 mod time;
 
@@ -108,6 +112,7 @@ pub use open::{OpenOutcome, OpenReport};
 pub use pending::{PendingId, PendingKind, PendingWork};
 pub use provisioning::{MirrorSync, ProvisioningMirror, PROVISIONING_FILE_NAME};
 pub use secret::{AuthSecret, Nonce};
+pub use server_secret::{SecretConfirmation, SecretSlot, ServerSecretCandidate};
 pub use store::{Store, DB_FILE_NAME, KEY_FILE_NAME};
 pub use time::UnixTime;
 

@@ -101,6 +101,10 @@ pub struct AccountProvisioning {
     /// Server→device AuthSecret (`SRVCRED`), used to check Package #0 and the
     /// server's credentials.
     pub server_secret: AuthSecret,
+    /// Server→device AuthSecret replaced by a rotation that the server may
+    /// not have taken into use yet (kept by the provisioning mirror for
+    /// recovery; `None` when provisioning a new account).
+    pub server_secret_previous: Option<AuthSecret>,
     /// Authentication scheme.
     pub auth_scheme: AuthScheme,
     /// Message encoding.
@@ -185,6 +189,9 @@ pub struct AccountSecrets {
     pub client_secret: AuthSecret,
     /// Server→device AuthSecret.
     pub server_secret: AuthSecret,
+    /// The server→device AuthSecret before the last rotation, while the
+    /// server has not been seen using the new one.
+    pub server_secret_previous: Option<AuthSecret>,
 }
 
 /// Changes to an account; `None` leaves a field as it is.

@@ -12,7 +12,8 @@ use rusqlite::{params, Connection};
 use crate::accounts::set_state_in;
 use crate::store::account_id;
 use crate::{
-    AuditEvent, AuthSecret, Nonce, PendingId, Result, Store, StoreError, SyncState, UnixTime,
+    AuditEvent, AuthSecret, Nonce, PendingId, Result, SecretSlot, Store, StoreError, SyncState,
+    UnixTime,
 };
 
 /// The nonces of one account, for in-process use by the daemon only.
@@ -71,8 +72,14 @@ pub struct ResyncCommit {
     /// and the previous nonce is dropped: the stale nonce is what broke sync.
     pub server_nonce: Option<Nonce>,
     /// New server→device AuthSecret (change request step 6, if the server
-    /// replaced it). Clears the account's replay cache.
+    /// replaced it). It becomes current; the secret in
+    /// `server_secret_used` is kept as previous until the server is seen
+    /// using the new one (see [`crate::SecretSlot`]).
     pub server_secret: Option<AuthSecret>,
+    /// The stored secret the server authenticated with in this session.
+    /// With a new `server_secret` it is the one kept as previous (the other
+    /// stored one, never used by the server in the session, is dropped).
+    pub server_secret_used: SecretSlot,
     /// State afterwards: `in-sync` on success, `needs-resync` on failure.
     pub state: SyncState,
     /// Pending work item to complete in the same transaction (ignored if it
@@ -129,6 +136,25 @@ fn write_row(
         ],
     )?;
     Ok(())
+}
+
+/// The stored server secret in `slot`; a missing previous one is corrupt
+/// input from the caller's point of view (it verified with it).
+fn read_server_secret(conn: &Connection, account: i64, slot: SecretSlot) -> Result<AuthSecret> {
+    let column = match slot {
+        SecretSlot::Current => "server_secret",
+        SecretSlot::Previous => "server_secret_previous",
+    };
+    let bytes: Option<Vec<u8>> = conn.query_row(
+        &format!("SELECT {column} FROM accounts WHERE id = ?1"),
+        [account],
+        |r| r.get(0),
+    )?;
+    let bytes = bytes.ok_or(StoreError::InvalidInput {
+        field: "server_secret_used",
+        reason: "no previous server secret is stored",
+    })?;
+    AuthSecret::new(bytes).map_err(|_| StoreError::CorruptValue { column })
 }
 
 impl Store {
@@ -265,15 +291,12 @@ impl Store {
                 changed.push(format!("nonces (generation {})", set.generation + 1));
             }
             if let Some(secret) = &c.server_secret {
-                tx.execute(
-                    "UPDATE accounts SET server_secret = ?1, updated_at = ?2 WHERE id = ?3",
-                    params![secret.expose(), now.0, id],
-                )?;
-                tx.execute(
-                    "DELETE FROM default_nonce_notifications WHERE account_id = ?1",
-                    [id],
-                )?;
-                changed.push("server secret".to_owned());
+                let held = read_server_secret(tx, id, c.server_secret_used)?;
+                crate::server_secret::rotate_in(tx, id, secret, &held, now)?;
+                changed.push(format!(
+                    "server secret (the {} one kept as previous)",
+                    c.server_secret_used.as_str()
+                ));
             }
             if let Some(p) = c.complete_pending {
                 tx.execute(

@@ -1,19 +1,24 @@
 //! The provisioning mirror: a second, small SQLCipher file
 //! (`provisioning.db`, same key as the store) holding only what is needed to
 //! re-create accounts — server id, URL, client name, scheme, encoding,
-//! policy and both AuthSecrets. No nonces, no state, no audit.
+//! policy and both AuthSecrets (with the server secret a rotation replaced,
+//! while the server may still use it). No nonces, no state, no audit.
 //!
 //! Why a second file: when the store is damaged, [`crate::Store::open`] moves
 //! it aside and rebuilds from provisioning data (DESIGN.md, "Crash and
 //! corruption"). Accounts added at run time must therefore live somewhere
 //! the damage to the store does not reach. The mirror changes only when an
-//! account is added or removed, so it is almost never being written when a
-//! crash or a bad sector hits the store.
+//! account is added or removed or the server rotates its AuthSecret, so it
+//! is almost never being written when a crash or a bad sector hits the
+//! store.
 //!
 //! Ordering kept by the daemon: the mirror is a **superset** of the store's
 //! accounts at every instant (add: mirror, then store; remove: store, then
 //! mirror). A crash between the two steps leaves an extra mirror entry,
 //! which the next start turns back into an account (see docs/store.md).
+//! A server-secret rotation is written to the mirror before the store;
+//! [`ProvisioningMirror::reconcile`] at start brings the mirror's secrets
+//! back to the store's if a crash came in between.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -30,11 +35,9 @@ use crate::{
 /// Default mirror file name inside the daemon's state directory.
 pub const PROVISIONING_FILE_NAME: &str = "provisioning.db";
 
-/// Schema version of the mirror (`PRAGMA user_version`).
-const MIRROR_VERSION: i64 = 1;
-
-const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS provisioning (
+/// `MIRROR_MIGRATIONS[i]` takes the mirror from version `i` to `i + 1`.
+const MIRROR_MIGRATIONS: &[&str] = &[
+    "CREATE TABLE provisioning (
         server_id     TEXT PRIMARY KEY NOT NULL,
         server_url    TEXT NOT NULL,
         client_name   TEXT NOT NULL,
@@ -43,8 +46,13 @@ const SCHEMA: &str = "
         auth_scheme   TEXT NOT NULL,
         encoding      TEXT NOT NULL,
         policy        TEXT NOT NULL
-    );
-    PRAGMA user_version = 1;";
+    );",
+    // Two-phase server-secret rotation (see `server_secret.rs`).
+    "ALTER TABLE provisioning ADD COLUMN server_secret_previous BLOB;",
+];
+
+/// Schema version of the mirror this build writes (`PRAGMA user_version`).
+const MIRROR_VERSION: i64 = MIRROR_MIGRATIONS.len() as i64;
 
 /// The provisioning mirror. `Send + Sync`; every call is one short
 /// transaction on its own connection.
@@ -66,6 +74,8 @@ impl std::fmt::Debug for ProvisioningMirror {
 pub struct MirrorSync {
     /// Store accounts the mirror lacked, now copied into it.
     pub added: Vec<String>,
+    /// Mirrored accounts whose server secrets were brought to the store's.
+    pub secrets_updated: Vec<String>,
 }
 
 impl ProvisioningMirror {
@@ -77,7 +87,7 @@ impl ProvisioningMirror {
     /// with the same key); [`StoreError::ProvisioningDamaged`] when the file
     /// decrypts but fails a check. The file is never modified on error.
     pub fn open(path: &Path, key: &Key) -> Result<ProvisioningMirror> {
-        let conn = match initialize(path, &Cipher::RawKey(key))? {
+        let mut conn = match initialize(path, &Cipher::RawKey(key))? {
             Health::Healthy(conn) => conn,
             Health::KeyRejected => {
                 return Err(StoreError::WrongKey {
@@ -92,13 +102,23 @@ impl ProvisioningMirror {
             }
         };
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version < 0 {
+            return Err(StoreError::CorruptValue {
+                column: "provisioning user_version",
+            });
+        }
         if version > MIRROR_VERSION {
             return Err(StoreError::SchemaTooNew {
                 found: version,
                 supported: MIRROR_VERSION,
             });
         }
-        conn.execute_batch(SCHEMA)?;
+        for (from, sql) in MIRROR_MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", from as i64 + 1)?;
+            tx.commit()?;
+        }
         Ok(ProvisioningMirror {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -132,7 +152,7 @@ impl ProvisioningMirror {
         let conn = self.lock();
         let mut stmt = conn.prepare(
             "SELECT server_id, server_url, client_name, client_secret, server_secret,
-                    auth_scheme, encoding, policy
+                    auth_scheme, encoding, policy, server_secret_previous
              FROM provisioning ORDER BY server_id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -145,11 +165,12 @@ impl ProvisioningMirror {
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, Option<Vec<u8>>>(8)?.map(zeroize::Zeroizing::new),
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (server_id, server_url, client_name, cs, ss, scheme, enc, policy) = row?;
+            let (server_id, server_url, client_name, cs, ss, scheme, enc, policy, prev) = row?;
             let secret = |b: &[u8], column| {
                 AuthSecret::new(b.to_vec()).map_err(|_| StoreError::CorruptValue { column })
             };
@@ -159,6 +180,9 @@ impl ProvisioningMirror {
                 client_name,
                 client_secret: secret(&cs, "provisioning.client_secret")?,
                 server_secret: secret(&ss, "provisioning.server_secret")?,
+                server_secret_previous: prev
+                    .map(|p| secret(&p, "provisioning.server_secret_previous"))
+                    .transpose()?,
                 auth_scheme: AuthScheme::from_column(&scheme)?,
                 encoding: Encoding::from_column(&enc)?,
                 policy: Policy::from_column(&policy)?,
@@ -199,23 +223,57 @@ impl ProvisioningMirror {
             .is_some())
     }
 
+    /// Records the account's server secrets after a rotation (current, and
+    /// the previous one kept until the server uses the new one). Returns
+    /// whether the account is mirrored.
+    pub fn set_server_secrets(
+        &self,
+        server_id: &str,
+        current: &AuthSecret,
+        previous: Option<&AuthSecret>,
+    ) -> Result<bool> {
+        let n = self.lock().execute(
+            "UPDATE provisioning SET server_secret = ?1, server_secret_previous = ?2
+             WHERE server_id = ?3",
+            params![
+                current.expose(),
+                previous.map(AuthSecret::expose),
+                server_id
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Copies every account of `store` that the mirror lacks (accounts made
     /// before the mirror existed, or after a damaged mirror was replaced),
-    /// in one transaction. Entries the store lacks are kept: the mirror is a
-    /// superset of the store.
+    /// and brings the server secrets of mirrored accounts to the store's (a
+    /// crash between the two writes of a rotation), in one transaction.
+    /// Entries the store lacks are kept: the mirror is a superset of the
+    /// store.
     pub fn reconcile(&self, store: &Store) -> Result<MirrorSync> {
+        let mirrored: Vec<AccountProvisioning> = self.accounts()?;
         let mut wanted = Vec::new();
+        let mut secrets_differ = Vec::new();
         for a in store.accounts()? {
-            if self.contains(&a.server_id)? {
+            let s = store.account_secrets(&a.server_id)?;
+            if let Some(m) = mirrored.iter().find(|m| m.server_id == a.server_id) {
+                if !same_secret(Some(&m.server_secret), Some(&s.server_secret))
+                    || !same_secret(
+                        m.server_secret_previous.as_ref(),
+                        s.server_secret_previous.as_ref(),
+                    )
+                {
+                    secrets_differ.push((a.server_id, s));
+                }
                 continue;
             }
-            let s = store.account_secrets(&a.server_id)?;
             wanted.push(AccountProvisioning {
                 server_id: a.server_id,
                 server_url: a.server_url,
                 client_name: a.client_name,
                 client_secret: s.client_secret,
                 server_secret: s.server_secret,
+                server_secret_previous: s.server_secret_previous,
                 auth_scheme: a.auth_scheme,
                 encoding: a.encoding,
                 policy: a.policy,
@@ -231,22 +289,44 @@ impl ProvisioningMirror {
                 sync.added.push(p.server_id.clone());
             }
         }
+        for (id, s) in &secrets_differ {
+            tx.execute(
+                "UPDATE provisioning SET server_secret = ?1, server_secret_previous = ?2
+                 WHERE server_id = ?3",
+                params![
+                    s.server_secret.expose(),
+                    s.server_secret_previous.as_ref().map(AuthSecret::expose),
+                    id
+                ],
+            )?;
+            sync.secrets_updated.push(id.clone());
+        }
         tx.commit()?;
         Ok(sync)
+    }
+}
+
+fn same_secret(a: Option<&AuthSecret>, b: Option<&AuthSecret>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.ct_eq(b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
 fn insert_in(conn: &Connection, p: &AccountProvisioning) -> Result<bool> {
     let n = conn.execute(
         "INSERT OR IGNORE INTO provisioning (server_id, server_url, client_name, client_secret,
-                                             server_secret, auth_scheme, encoding, policy)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                             server_secret, server_secret_previous,
+                                             auth_scheme, encoding, policy)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             p.server_id,
             p.server_url,
             p.client_name,
             p.client_secret.expose(),
             p.server_secret.expose(),
+            p.server_secret_previous.as_ref().map(AuthSecret::expose),
             p.auth_scheme.as_str(),
             p.encoding.as_str(),
             p.policy.as_str()

@@ -16,6 +16,7 @@ fn prov(id: &str) -> AccountProvisioning {
         client_name: format!("dev-{id}"),
         client_secret: AuthSecret::new(format!("CLIENT-{id}").into_bytes()).unwrap(),
         server_secret: AuthSecret::new(format!("SERVER-{id}").into_bytes()).unwrap(),
+        server_secret_previous: None,
         auth_scheme: AuthScheme::Hmac,
         encoding: Encoding::Xml,
         policy: Policy::Deny,
@@ -182,4 +183,68 @@ fn checkpoint_leaves_an_empty_wal() {
     assert!(store.checkpoint().unwrap());
     assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
     assert!(std::fs::metadata(&db).unwrap().len() >= 2 * 4096);
+}
+
+fn secret(s: &str) -> AuthSecret {
+    AuthSecret::new(s.as_bytes().to_vec()).unwrap()
+}
+
+#[test]
+fn rotated_server_secrets_are_mirrored_and_reconciled_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PROVISIONING_FILE_NAME);
+    let m = ProvisioningMirror::open(&path, &key()).unwrap();
+    let (store, _) = Store::open(&dir.path().join(DB_FILE_NAME), &key(), None, T0).unwrap();
+    store.create_account(&prov("a"), T0).unwrap();
+    m.insert_if_absent(&prov("a")).unwrap();
+    assert!(m
+        .set_server_secrets("a", &secret("NEW"), Some(&secret("SERVER-a")))
+        .unwrap());
+    assert!(!m
+        .set_server_secrets("nobody", &secret("NEW"), None)
+        .unwrap());
+    drop(m);
+    let m = ProvisioningMirror::open(&path, &key()).unwrap();
+    let a = &m.accounts().unwrap()[0];
+    assert_eq!(a.server_secret.expose(), b"NEW");
+    assert_eq!(
+        a.server_secret_previous.as_ref().map(AuthSecret::expose),
+        Some(&b"SERVER-a"[..])
+    );
+    // The mirror ran ahead of the store (a crash between the two writes):
+    // the store is authoritative at start.
+    let sync = m.reconcile(&store).unwrap();
+    assert_eq!(sync.secrets_updated, ["a"]);
+    assert!(sync.added.is_empty());
+    let a = &m.accounts().unwrap()[0];
+    assert_eq!(a.server_secret.expose(), b"SERVER-a");
+    assert!(a.server_secret_previous.is_none());
+    assert_eq!(m.reconcile(&store).unwrap(), MirrorSync::default());
+}
+
+#[test]
+fn a_version_1_mirror_is_migrated_and_keeps_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PROVISIONING_FILE_NAME);
+    let m = ProvisioningMirror::open(&path, &key()).unwrap();
+    m.insert_if_absent(&prov("a")).unwrap();
+    {
+        // Back to the first release's layout: no previous-secret column.
+        let conn = m.lock();
+        conn.execute_batch(
+            "ALTER TABLE provisioning DROP COLUMN server_secret_previous;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    drop(m);
+    let m = ProvisioningMirror::open(&path, &key()).unwrap();
+    let a = &m.accounts().unwrap()[0];
+    assert_eq!(a.server_secret.expose(), b"SERVER-a");
+    assert!(a.server_secret_previous.is_none());
+    let version: i64 = m
+        .lock()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, MIRROR_VERSION);
 }

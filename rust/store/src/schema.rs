@@ -65,6 +65,12 @@ const MIGRATIONS: &[&str] = &[
         detail    TEXT NOT NULL
     );
     "#,
+    // 1 -> 2: two-phase rotation of the server AuthSecret. A secret replaced
+    // by the server (change request step 6) stays here until the server is
+    // seen using the new one, exactly like `nonces.server_previous`.
+    r#"
+    ALTER TABLE accounts ADD COLUMN server_secret_previous BLOB;
+    "#,
 ];
 
 /// Schema version this build writes.

@@ -83,6 +83,7 @@ fn child(dir: &Path) {
                                 server_secret: None,
                                 state: SyncState::InSync,
                                 complete_pending: None,
+                                server_secret_used: dmnonce_store::SecretSlot::Current,
                             },
                             now,
                         )

@@ -66,6 +66,7 @@ fn logs_errors_and_debug_output_carry_no_secret() {
                 server_secret: Some(secret("RESYNC-SERVER-SECRET")),
                 state: SyncState::InSync,
                 complete_pending: None,
+                server_secret_used: dmnonce_store::SecretSlot::Current,
             },
             T0,
         )

@@ -151,6 +151,7 @@ fn commit_resync_writes_everything_at_once_and_survives_reopen() {
                 server_secret: Some(secret("rotated-server-secret")),
                 state: SyncState::InSync,
                 complete_pending: Some(pending),
+                server_secret_used: dmnonce_store::SecretSlot::Current,
             },
             T0,
         )
@@ -194,6 +195,7 @@ fn failing_commit_resync_changes_nothing() {
                 server_secret: None,
                 state: SyncState::InSync,
                 complete_pending: None,
+                server_secret_used: dmnonce_store::SecretSlot::Current,
             },
             T0,
         )

@@ -26,7 +26,7 @@ fn store_from_a_newer_version_is_refused_untouched() {
     match Store::open(&db_path(dir.path()), &key, None, T0) {
         Err(StoreError::SchemaTooNew {
             found: 99,
-            supported: 1,
+            supported: 2,
         }) => {}
         other => panic!("{other:?}"),
     }
@@ -102,6 +102,7 @@ proptest! {
                         server_secret: None,
                         state: SyncState::InSync,
                         complete_pending: None,
+                        server_secret_used: dmnonce_store::SecretSlot::Current,
                     }, T0).unwrap();
                     m = (Some(v(c)), Some(v(s)), None);
                 }
@@ -115,4 +116,33 @@ proptest! {
             prop_assert_eq!(&got, &m);
         }
     }
+}
+
+#[test]
+fn a_version_1_store_is_migrated_and_keeps_its_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = [0x24u8; 32];
+    let key = Key::from_bytes(raw);
+    drop(open(dir.path(), &key, &[provisioning("a")]));
+    {
+        // Back to the first release's layout: no previous server secret.
+        let conn = rusqlite::Connection::open(db_path(dir.path())).unwrap();
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        conn.execute_batch(&format!(
+            "PRAGMA key = \"x'{hex}'\";
+             ALTER TABLE accounts DROP COLUMN server_secret_previous;
+             PRAGMA user_version = 1;"
+        ))
+        .unwrap();
+    }
+    let (store, report) = open(dir.path(), &key, &[]);
+    assert_eq!(report.outcome, dmnonce_store::OpenOutcome::Opened);
+    assert_eq!(report.schema_version_found, 1);
+    let s = store.account_secrets("a").unwrap();
+    assert_eq!(s.server_secret.expose(), b"SERVERSECRET-a");
+    assert!(s.server_secret_previous.is_none());
+    assert_eq!(
+        store.nonces("a").unwrap().server_current.unwrap().expose(),
+        b"SERVERNONCE-a"
+    );
 }

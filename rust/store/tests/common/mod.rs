@@ -26,6 +26,7 @@ pub fn provisioning(server_id: &str) -> AccountProvisioning {
         client_name: format!("device-of-{server_id}"),
         client_secret: secret(&format!("CLIENTSECRET-{server_id}")),
         server_secret: secret(&format!("SERVERSECRET-{server_id}")),
+        server_secret_previous: None,
         auth_scheme: AuthScheme::Md5,
         encoding: Encoding::Wbxml,
         policy: Policy::Allow,
