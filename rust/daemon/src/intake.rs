@@ -12,12 +12,14 @@ use std::sync::Arc;
 use dmnonce_control::{
     ErrorCode, Event, EventKind, NotificationInfo, PushOutcome, PushResult, VerdictName, WireError,
 };
-use dmnonce_proto::{verify, Fallback, Package0, Verdict};
+use dmnonce_proto::{Package0, Verdict};
 use dmnonce_push::sms::SmscField;
 use dmnonce_push::{package0_from_any, package0_from_wsp, IntakeError, SmsIntake};
 use dmnonce_store::{AuditEvent, DefaultNonceNotification, FallbackVerdict, Policy, StoreError};
 
 use crate::shared::{lock, now, store_error, Shared, Stats};
+use crate::verification::confirm_secret;
+pub use crate::verification::verify_for_account;
 
 /// What arrived, and in which form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,34 +175,6 @@ fn outcome(
     }
 }
 
-/// Verifies `pkg` against the account's stored nonces and, as the policy
-/// allows, the default-nonce readings. No side effects (the `verify` request
-/// and the push path share it).
-pub fn verify_for_account(
-    shared: &Shared,
-    pkg: &Package0,
-    try_default: bool,
-) -> Result<(Verdict, Vec<dmnonce_store::ServerNonceCandidate>), StoreError> {
-    let server_id = &pkg.notification.server_id;
-    let secrets = shared.store.account_secrets(server_id)?;
-    let candidates = shared.store.server_nonce_candidates(server_id)?;
-    let stored: Vec<&[u8]> = candidates.iter().map(|c| c.nonce.expose()).collect();
-    let verdict = verify(pkg, secrets.server_secret.expose(), &stored, Fallback::Deny);
-    if verdict != Verdict::Rejected || !try_default {
-        return Ok((verdict, candidates));
-    }
-    let digester = pkg.digester(secrets.server_secret.expose());
-    let reading = shared
-        .config
-        .readings()
-        .into_iter()
-        .find(|r| dmnonce_proto::digest::ct_eq(&digester.digest(r.bytes()), &pkg.digest));
-    Ok((
-        reading.map_or(Verdict::Rejected, Verdict::Default),
-        candidates,
-    ))
-}
-
 fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, WireError> {
     let info = notification_info(pkg);
     let server_id = info.server_id.clone();
@@ -218,14 +192,15 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
         Err(e) => return Err(store_error(e)),
     };
     let allow = account.policy == Policy::Allow;
-    let (verdict, candidates) = verify_for_account(shared, pkg, allow).map_err(store_error)?;
-    let name = verdict_name(verdict);
+    let checked = verify_for_account(shared, pkg, allow).map_err(store_error)?;
+    let name = verdict_name(checked.verdict);
     let t = now();
-    match verdict {
+    match checked.verdict {
         Verdict::Stored { index } => {
-            // The server used this nonce: a newer current one is confirmed
-            // (two-phase rotation), an older previous one is retired.
-            if let Some(c) = candidates.get(index) {
+            // The server used this nonce and secret: newer current ones are
+            // confirmed (two-phase rotation), older previous ones retired.
+            confirm_secret(shared, &server_id, checked.secret, t);
+            if let Some(c) = checked.nonces.get(index) {
                 if let Err(e) = shared
                     .store
                     .confirm_server_nonce_used(&server_id, &c.nonce, t)
@@ -275,7 +250,13 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
             reject_event(shared, &server_id, "digest failed with every nonce");
             Ok(outcome(PushOutcome::Rejected, Some(name), Some(info)))
         }
-        Verdict::Default(reading) => fallback(shared, pkg, raw, reading, name, info, t),
+        Verdict::Default(reading) => {
+            let signed = Signed {
+                reading,
+                secret: checked.secret,
+            };
+            fallback(shared, pkg, raw, signed, name, info, t)
+        }
     }
 }
 
@@ -286,11 +267,17 @@ fn reject_event(shared: &Shared, server_id: &str, reason: &str) {
     });
 }
 
+/// How a default-nonce Package #0 verified.
+struct Signed {
+    reading: dmnonce_proto::DefaultNonce,
+    secret: dmnonce_store::SecretSlot,
+}
+
 fn fallback(
     shared: &Arc<Shared>,
     pkg: &Package0,
     raw: &[u8],
-    reading: dmnonce_proto::DefaultNonce,
+    signed: Signed,
     name: VerdictName,
     info: NotificationInfo,
     t: dmnonce_store::UnixTime,
@@ -312,6 +299,8 @@ fn fallback(
     let result = match verdict {
         Ok(FallbackVerdict::Fresh { pending }) => {
             Stats::bump(&shared.stats.fallbacks);
+            confirm_secret(shared, &server_id, signed.secret, t);
+            let reading = signed.reading;
             log::warn!(
                 "{server_id}: Package #0 session {} verified only with the default nonce ({}); \
                  starting the resync session",
@@ -325,6 +314,7 @@ fn fallback(
                     pending,
                     session_id: info.session_id,
                     reading,
+                    server_secret: signed.secret,
                 },
             );
             return Ok(outcome(PushOutcome::ResyncStarted, Some(name), Some(info)));

@@ -48,6 +48,7 @@ mod server;
 pub mod shared;
 #[allow(unsafe_code)]
 mod sys;
+pub mod verification;
 
 pub use daemon::{Daemon, StartError, StopHandle};
 pub use shared::Shared;

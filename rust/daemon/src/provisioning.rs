@@ -15,8 +15,8 @@
 use std::path::Path;
 
 use dmnonce_store::{
-    AccountProvisioning, AuditEvent, Key, OpenOutcome, OpenReport, ProvisioningMirror, Store,
-    StoreError, SyncState, UnixTime,
+    AccountProvisioning, AuditEvent, AuthSecret, Key, OpenOutcome, OpenReport, ProvisioningMirror,
+    Store, StoreError, SyncState, UnixTime,
 };
 
 use crate::shared::{lock, now, store_error, Shared};
@@ -88,13 +88,19 @@ pub(crate) fn settle(
         }
     }
     match mirror.reconcile(store) {
-        Ok(sync) if !sync.added.is_empty() => {
-            log::info!(
-                "provisioning mirror: copied {} account(s) from the store",
-                sync.added.len()
-            );
+        Ok(sync) => {
+            if !sync.added.is_empty() {
+                log::info!(
+                    "provisioning mirror: copied {} account(s) from the store",
+                    sync.added.len()
+                );
+            }
+            for id in &sync.secrets_updated {
+                // A stop between the mirror and the store write of a
+                // server-secret rotation: the store is authoritative.
+                log::info!("account {id}: provisioning mirror's server secrets set to the store's");
+            }
         }
-        Ok(_) => {}
         Err(e) => log::error!("provisioning mirror could not be filled from the store: {e}"),
     }
     Some(mirror)
@@ -151,4 +157,21 @@ pub(crate) fn remove(shared: &Shared, server_id: &str) -> Result<(), WireError> 
         }
     }
     Ok(())
+}
+
+/// Records a server-secret rotation (or the retirement of the previous
+/// secret) in the mirror. A failure is logged, not fatal: the store stays
+/// authoritative and the next start reconciles the mirror with it.
+pub(crate) fn mirror_server_secrets(
+    shared: &Shared,
+    server_id: &str,
+    current: &AuthSecret,
+    previous: Option<&AuthSecret>,
+) {
+    let mirror = lock(&shared.provisioning);
+    if let Some(m) = mirror.as_ref() {
+        if let Err(e) = m.set_server_secrets(server_id, current, previous) {
+            log::error!("account {server_id}: provisioning mirror: {e}");
+        }
+    }
 }

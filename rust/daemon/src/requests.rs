@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::intake::{self, PushInput};
 use crate::shared::{now, store_error, Shared};
+use crate::verification::{confirm_secret, find_server_credential};
 
 /// Answers one request (`subscribe` excluded).
 pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError> {
@@ -104,9 +105,9 @@ fn verify(shared: &Shared, package0_b64: &str) -> Result<Value, WireError> {
         .account(&pkg.notification.server_id)
         .map_err(store_error)?;
     let allow = account.policy == store::Policy::Allow;
-    let (verdict, _) = intake::verify_for_account(shared, &pkg, allow).map_err(store_error)?;
+    let checked = intake::verify_for_account(shared, &pkg, allow).map_err(store_error)?;
     to_value(VerifyResult {
-        verdict: intake::verdict_name(verdict),
+        verdict: intake::verdict_name(checked.verdict),
         notification: intake::notification_info(&pkg),
     })
 }
@@ -177,51 +178,50 @@ fn check_server_cred(
         .store
         .account_secrets(&r.server_id)
         .map_err(store_error)?;
-    let pw = secrets.server_secret.expose();
     let user = r.server_id.as_bytes();
     if account.auth_scheme == store::AuthScheme::Basic {
         let valid = r.cred_data.as_deref().is_some_and(|d| {
-            dmnonce_proto::digest::ct_eq(
-                d.trim().as_bytes(),
-                cred::basic_credential(user, pw).as_bytes(),
-            )
+            secrets.server_secret_candidates().iter().any(|s| {
+                dmnonce_proto::digest::ct_eq(
+                    d.trim().as_bytes(),
+                    cred::basic_credential(user, s.secret.expose()).as_bytes(),
+                )
+            })
         });
         return Ok(json!({ "valid": valid }));
     }
     let b = body(r.body_b64.as_deref())?;
-    let candidates = shared
-        .store
-        .server_nonce_candidates(&r.server_id)
-        .map_err(store_error)?;
-    let matched = candidates.iter().find(|c| match account.auth_scheme {
-        store::AuthScheme::Hmac => b.as_deref().is_some_and(|body| {
-            hmac::verify(
-                r.hmac_header.as_deref(),
-                &r.server_id,
-                pw,
-                c.nonce.expose(),
-                body,
-            )
-            .is_ok()
-        }),
-        _ => r.cred_data.as_deref().is_some_and(|d| {
-            dmnonce_proto::digest::ct_eq(
-                d.trim().as_bytes(),
-                cred::md5_credential(user, pw, c.nonce.expose()).as_bytes(),
-            )
-        }),
-    });
     if account.auth_scheme == store::AuthScheme::Hmac && b.is_none() {
         return Err(WireError::new(
             ErrorCode::BadRequest,
             "body_b64 is required for hmac",
         ));
     }
-    if let Some(c) = matched {
-        // Seen using this nonce: the two-phase rotation may retire the old one.
+    let candidates = shared
+        .store
+        .server_nonce_candidates(&r.server_id)
+        .map_err(store_error)?;
+    let matched = find_server_credential(&secrets, &candidates, |pw, nonce| {
+        match account.auth_scheme {
+            store::AuthScheme::Hmac => b.as_deref().is_some_and(|body| {
+                hmac::verify(r.hmac_header.as_deref(), &r.server_id, pw, nonce, body).is_ok()
+            }),
+            _ => r.cred_data.as_deref().is_some_and(|d| {
+                dmnonce_proto::digest::ct_eq(
+                    d.trim().as_bytes(),
+                    cred::md5_credential(user, pw, nonce).as_bytes(),
+                )
+            }),
+        }
+    });
+    if let Some((secret, c)) = matched {
+        // Seen using this secret and nonce: the two-phase rotations may
+        // retire the old ones.
+        let t = now();
+        confirm_secret(shared, &r.server_id, secret, t);
         if let Err(e) = shared
             .store
-            .confirm_server_nonce_used(&r.server_id, &c.nonce, now())
+            .confirm_server_nonce_used(&r.server_id, &c.nonce, t)
         {
             log::warn!("{}: nonce confirmation not recorded: {e}", r.server_id);
         }
@@ -335,6 +335,7 @@ fn account_add(shared: &Shared, spec: AccountSpec) -> Result<Value, WireError> {
         client_name: spec.client_name.clone(),
         client_secret: AuthSecret::new(spec.client_password.as_bytes()).map_err(store_error)?,
         server_secret: AuthSecret::new(spec.server_password.as_bytes()).map_err(store_error)?,
+        server_secret_previous: None,
         auth_scheme: match spec.auth_scheme {
             AuthScheme::Md5 => store::AuthScheme::Md5,
             AuthScheme::Hmac => store::AuthScheme::Hmac,

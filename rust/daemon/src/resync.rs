@@ -14,7 +14,7 @@ use dmnonce_control::Event;
 use dmnonce_proto::{DefaultNonce, Package0};
 use dmnonce_store::{
     AuditEvent, AuthScheme as StoreScheme, AuthSecret, Encoding as StoreEncoding, Nonce, PendingId,
-    PendingKind, ResyncCommit, SyncState,
+    PendingKind, ResyncCommit, SecretSlot, SyncState,
 };
 use dmnonce_syncml::{
     AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, NonceCommit, Secret,
@@ -38,6 +38,9 @@ pub struct Job {
     pub session_id: u16,
     /// The default-nonce reading that verified the Package #0.
     pub reading: DefaultNonce,
+    /// The stored server secret that verified it: the one the server holds,
+    /// so the session checks the server's credentials with it.
+    pub server_secret: SecretSlot,
 }
 
 enum End {
@@ -124,6 +127,7 @@ pub(crate) fn fail(shared: &Shared, sid: &str, pending: PendingId, session_id: u
         client_nonce: None,
         server_nonce: None,
         server_secret: None,
+        server_secret_used: SecretSlot::Current,
         state: SyncState::NeedsResync,
         complete_pending: Some(pending),
     };
@@ -165,6 +169,9 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
             ))
         }
     };
+    let server_secret = secrets.server_secret_in(job.server_secret).ok_or_else(|| {
+        End::Failed("the server secret that verified the Package #0 is gone".into())
+    })?;
     let url = account.server_url.clone();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(End::Failed(format!("server URL {url:?} is not http(s)")));
@@ -180,7 +187,7 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
         client_name: secrets.client_name.clone(),
         server_uri: url.clone(),
         client_secret: Secret::new(secrets.client_secret.expose()),
-        server_secret: Secret::new(secrets.server_secret.expose()),
+        server_secret: Secret::new(server_secret.expose()),
         session_id: job.session_id,
         session_id_format: if d.session_id_format == "decimal" {
             SessionIdFormat::Decimal
@@ -285,13 +292,30 @@ fn persist(
             .as_ref()
             .map(|s| AuthSecret::new(s.as_bytes()).map_err(|_| bad("server secret")))
             .transpose()?,
+        server_secret_used: job.server_secret,
         state,
         complete_pending: complete,
     };
+    if let Some(new) = &commit.server_secret {
+        mirror_rotation(shared, job, new)?;
+    }
     shared
         .store
         .commit_resync(&job.server_id, &commit, now())
         .map_err(|e| End::Failed(format!("store: {e}")))
+}
+
+/// Writes a server-secret rotation to the provisioning mirror before the
+/// store (the mirror may run ahead; the next start reconciles it), so a
+/// store rebuilt from the mirror still holds the secrets the server may use.
+fn mirror_rotation(shared: &Shared, job: &Job, new: &AuthSecret) -> Result<(), End> {
+    let secrets = shared
+        .store
+        .account_secrets(&job.server_id)
+        .map_err(|e| End::Failed(format!("store: {e}")))?;
+    let kept = secrets.server_secret_in(job.server_secret);
+    crate::provisioning::mirror_server_secrets(shared, &job.server_id, new, kept);
+    Ok(())
 }
 
 /// Resumes (or fails) resync sessions left pending by a previous run.
@@ -332,8 +356,9 @@ pub fn resume_pending(shared: &Arc<Shared>) {
             );
             continue;
         }
-        let reading = match crate::intake::verify_for_account(shared, &pkg, true) {
-            Ok((dmnonce_proto::Verdict::Default(r), _)) => r,
+        let checked = crate::intake::verify_for_account(shared, &pkg, true);
+        let (reading, server_secret) = match checked.map(|c| (c.verdict, c.secret)) {
+            Ok((dmnonce_proto::Verdict::Default(r), secret)) => (r, secret),
             Ok(_) => {
                 fail(
                     shared,
@@ -366,6 +391,7 @@ pub fn resume_pending(shared: &Arc<Shared>) {
                 pending: item.id,
                 session_id,
                 reading,
+                server_secret,
             },
         );
     }

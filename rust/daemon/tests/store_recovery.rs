@@ -196,6 +196,7 @@ fn add_interrupted_after_the_mirror_is_completed_at_start() {
             client_name: "dev-half".into(),
             client_secret: AuthSecret::new(b"half-client".to_vec()).unwrap(),
             server_secret: AuthSecret::new(b"half-server".to_vec()).unwrap(),
+            server_secret_previous: None,
             auth_scheme: AuthScheme::Md5,
             encoding: Encoding::Xml,
             policy: Policy::Allow,

@@ -1,0 +1,111 @@
+//! Which stored secret and nonce the server authenticated with.
+//!
+//! Both the server→device AuthSecret and the server nonce rotate in two
+//! phases (see `dmnonce_store::SecretSlot` and `ServerNonceSlot`): until the
+//! server is seen using the new value, the previous one stays valid. So a
+//! Package #0 or a server credential is tried with every (secret, nonce)
+//! pair, newest first: current secret with current then previous nonce,
+//! then the previous secret with both. The default-nonce readings of the
+//! change request come only after every stored nonce failed with every
+//! secret, so a stale stored nonce is never mistaken for a fallback.
+
+use dmnonce_proto::{verify, Fallback, Package0, Verdict};
+use dmnonce_store::{AccountSecrets, SecretSlot, ServerNonceCandidate, StoreError, UnixTime};
+
+use crate::shared::Shared;
+
+/// The outcome of verifying a Package #0 against an account.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// The verdict (`Stored { index }` indexes `nonces`).
+    pub verdict: Verdict,
+    /// The stored server nonces tried, current first.
+    pub nonces: Vec<ServerNonceCandidate>,
+    /// The secret that verified (meaningless when rejected).
+    pub secret: SecretSlot,
+}
+
+/// Verifies `pkg` against the stored secrets and nonces of its account and,
+/// when `try_default`, the configured default-nonce readings. No side
+/// effects (the `verify` request and the push path share it).
+pub fn verify_for_account(
+    shared: &Shared,
+    pkg: &Package0,
+    try_default: bool,
+) -> Result<Verification, StoreError> {
+    let server_id = &pkg.notification.server_id;
+    let secrets = shared
+        .store
+        .account_secrets(server_id)?
+        .server_secret_candidates();
+    let nonces = shared.store.server_nonce_candidates(server_id)?;
+    let stored: Vec<&[u8]> = nonces.iter().map(|c| c.nonce.expose()).collect();
+    let found = |verdict, secret| Verification {
+        verdict,
+        nonces: nonces.clone(),
+        secret,
+    };
+    for s in &secrets {
+        let verdict = verify(pkg, s.secret.expose(), &stored, Fallback::Deny);
+        if verdict != Verdict::Rejected {
+            return Ok(found(verdict, s.slot));
+        }
+    }
+    if try_default {
+        let readings = shared.config.readings();
+        for s in &secrets {
+            let digester = pkg.digester(s.secret.expose());
+            let matched = readings
+                .iter()
+                .find(|r| dmnonce_proto::digest::ct_eq(&digester.digest(r.bytes()), &pkg.digest));
+            if let Some(r) = matched {
+                return Ok(found(Verdict::Default(*r), s.slot));
+            }
+        }
+    }
+    Ok(found(Verdict::Rejected, SecretSlot::Current))
+}
+
+/// The first (secret, nonce) pair, newest first, for which `check` holds.
+pub fn find_server_credential<'a>(
+    secrets: &AccountSecrets,
+    nonces: &'a [ServerNonceCandidate],
+    mut check: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Option<(SecretSlot, &'a ServerNonceCandidate)> {
+    for s in secrets.server_secret_candidates() {
+        if let Some(n) = nonces
+            .iter()
+            .find(|n| check(s.secret.expose(), n.nonce.expose()))
+        {
+            return Some((s.slot, n));
+        }
+    }
+    None
+}
+
+/// The server authenticated with the secret in `slot`: with the current
+/// one, the previous one is retired. A store error is logged, not returned:
+/// the message was authentic either way, and the next one retries.
+pub fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: UnixTime) {
+    match shared
+        .store
+        .confirm_server_secret_used(server_id, slot, now)
+    {
+        Ok(dmnonce_store::SecretConfirmation::RetiredPrevious) => {
+            log::info!("{server_id}: server uses its new AuthSecret; the previous one retired");
+            // Store first, then the mirror: until then the mirror keeps
+            // one secret more, which is the safe side.
+            match shared.store.account_secrets(server_id) {
+                Ok(s) => crate::provisioning::mirror_server_secrets(
+                    shared,
+                    server_id,
+                    &s.server_secret,
+                    None,
+                ),
+                Err(e) => log::warn!("{server_id}: provisioning mirror not updated: {e}"),
+            }
+        }
+        Ok(dmnonce_store::SecretConfirmation::Unchanged) => {}
+        Err(e) => log::warn!("{server_id}: could not record the secret confirmation: {e}"),
+    }
+}
