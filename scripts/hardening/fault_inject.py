@@ -503,12 +503,10 @@ class Harness:
                     if "Read-only" not in last and "read-only" not in last:
                         raise Violation(f"read-only: the exit message does not say why: {last!r}")
                     cause = "Read-only file system (os error 30)"
-                    if last.count(cause) > 1:
-                        # Known, reported: StartError::StateDir prints its
-                        # `source` in its own message and `{e:#}` prints the
-                        # chain again (rust/daemon/src/daemon.rs).
-                        print("read-only: KNOWN ISSUE: the cause is printed twice", flush=True)
-                        self.note("read-only: known issue (cause printed twice)")
+                    if last.count(cause) != 1:
+                        raise Violation(f"read-only: the cause must be said once: {last!r}")
+                    if sum(cause in ln for ln in d.log_tail(5).splitlines()) != 1:
+                        raise Violation("read-only: the exit message is printed more than once")
                 d.kill()
             finally:
                 subprocess.run(["umount", state], capture_output=True)

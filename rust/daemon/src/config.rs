@@ -38,6 +38,9 @@ pub struct Config {
 pub struct ControlSettings {
     /// Connections served at once; more are answered `busy` and closed.
     pub max_connections: usize,
+    /// Connections one peer uid may hold at once (capped by
+    /// `max_connections`): one runaway client cannot lock the others out.
+    pub max_connections_per_uid: usize,
     /// A request connection idle this long is closed.
     pub idle_timeout_ms: u64,
     /// A peer that does not take a response or event within this is dropped.
@@ -50,6 +53,7 @@ impl Default for ControlSettings {
     fn default() -> Self {
         ControlSettings {
             max_connections: 32,
+            max_connections_per_uid: 24,
             idle_timeout_ms: 60_000,
             write_timeout_ms: 5_000,
             subscriber_queue: 256,
@@ -370,6 +374,9 @@ impl Config {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
         if self.control.max_connections == 0 {
             return bad("control.max_connections must be at least 1");
+        }
+        if self.control.max_connections_per_uid == 0 {
+            return bad("control.max_connections_per_uid must be at least 1");
         }
         if self.control.subscriber_queue == 0 {
             return bad("control.subscriber_queue must be at least 1");

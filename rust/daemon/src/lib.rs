@@ -46,6 +46,7 @@ pub mod requests;
 pub mod resync;
 mod server;
 pub mod shared;
+mod slots;
 #[allow(unsafe_code)]
 mod sys;
 pub mod verification;

@@ -75,8 +75,12 @@ fn main() -> ExitCode {
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e:#}");
-            eprintln!("dmnonced: {e:#}");
+            // Our errors' messages already name their cause, so `{e}` and
+            // not the `{e:#}` chain (which would print the cause twice).
+            // Off Android the log *is* stderr: one line, not two.
+            log::error!("cannot run: {e}");
+            #[cfg(target_os = "android")]
+            eprintln!("dmnonced: {e}");
             ExitCode::FAILURE
         }
     }

@@ -1,7 +1,9 @@
 //! The control socket server: one thread per connection, bounded.
 //!
-//! Bounds: at most `control.max_connections` connections (more are told
-//! `busy` and closed), lines at most [`dmnonce_control::MAX_FRAME_LEN`]
+//! Bounds: at most `control.max_connections` connections, of which at most
+//! `control.max_connections_per_uid` from one peer uid (more are told
+//! `busy` and closed; peers outside `allowed_uids` get `permission_denied`
+//! before they hold a slot), lines at most [`dmnonce_control::MAX_FRAME_LEN`]
 //! (longer: `frame_too_large`, closed), `control.idle_timeout_ms` without a
 //! request (closed), `control.write_timeout_ms` for a peer to take a line
 //! (closed). A subscriber that falls behind is cut off by the event bus.
@@ -10,7 +12,6 @@
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,13 +23,15 @@ use dmnonce_control::{
 use serde_json::json;
 
 use crate::shared::Shared;
+use crate::slots::{NoSlot, Slots};
 
 /// How often an idle subscriber connection is checked for a hang-up.
 const SUBSCRIBER_POLL: Duration = Duration::from_secs(1);
 
 /// Serves `listener` until `wake` becomes readable (the stop signal).
 pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -> io::Result<()> {
-    let active = Arc::new(AtomicUsize::new(0));
+    let c = &shared.config.control;
+    let slots = Slots::new(c.max_connections, c.max_connections_per_uid);
     let (lfd, wfd) = (listener.as_raw_fd(), wake.as_raw_fd());
     loop {
         let ready = crate::sys::poll_readable(&[lfd, wfd])?;
@@ -45,32 +48,51 @@ pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -
                 continue;
             }
         };
-        let max = shared.config.control.max_connections;
-        if active.load(Ordering::SeqCst) >= max {
-            log::warn!("control: {max} connections open; refusing another");
-            refuse(stream, ErrorCode::Busy, "too many connections; retry later");
+        let uid = match crate::sys::peer_uid(&stream) {
+            Ok(uid) => uid,
+            Err(e) => {
+                log::warn!("control: cannot read peer credentials: {e}");
+                continue;
+            }
+        };
+        if !shared.config.allowed_uids.contains(&uid) {
+            log::warn!("control: peer uid {uid} is not allowed; disconnected");
+            refuse(stream, ErrorCode::PermissionDenied, "peer uid not allowed");
             continue;
         }
-        active.fetch_add(1, Ordering::SeqCst);
-        let guard = ActiveGuard(active.clone());
+        let slot = match slots.take(uid) {
+            Ok(slot) => slot,
+            Err(NoSlot::Full) => {
+                log::warn!(
+                    "control: {} connections open; refusing another",
+                    c.max_connections
+                );
+                refuse(stream, ErrorCode::Busy, "too many connections; retry later");
+                continue;
+            }
+            Err(NoSlot::UidShare) => {
+                log::warn!(
+                    "control: uid {uid} holds {} connections, its share; refusing another",
+                    c.max_connections_per_uid
+                );
+                refuse(
+                    stream,
+                    ErrorCode::Busy,
+                    "too many connections from this uid; retry later",
+                );
+                continue;
+            }
+        };
         let s = shared.clone();
         let spawned = std::thread::Builder::new()
             .name("control-conn".into())
             .spawn(move || {
-                let _guard = guard;
+                let _slot = slot;
                 connection(&s, stream);
             });
         if let Err(e) = spawned {
             log::error!("control: cannot start a connection thread: {e}");
         }
-    }
-}
-
-struct ActiveGuard(Arc<AtomicUsize>);
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -80,18 +102,6 @@ fn refuse(mut stream: UnixStream, code: ErrorCode, message: &str) {
 }
 
 fn connection(shared: &Arc<Shared>, mut stream: UnixStream) {
-    let uid = match crate::sys::peer_uid(&stream) {
-        Ok(uid) => uid,
-        Err(e) => {
-            log::warn!("control: cannot read peer credentials: {e}");
-            return;
-        }
-    };
-    if !shared.config.allowed_uids.contains(&uid) {
-        log::warn!("control: peer uid {uid} is not allowed; disconnected");
-        refuse(stream, ErrorCode::PermissionDenied, "peer uid not allowed");
-        return;
-    }
     let c = &shared.config.control;
     let _ = stream.set_read_timeout(Some(Duration::from_millis(c.idle_timeout_ms.max(1))));
     let _ = stream.set_write_timeout(Some(Duration::from_millis(c.write_timeout_ms.max(1))));

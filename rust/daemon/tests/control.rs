@@ -550,6 +550,35 @@ fn connection_limit_idle_timeout_and_a_second_daemon_on_the_same_socket() {
 }
 
 #[test]
+fn one_uid_gets_its_share_of_the_connections_and_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        support::config_text("") + "[control]\nmax_connections = 8\nmax_connections_per_uid = 2\n",
+    )
+    .unwrap();
+    let d = Daemon::start_with(dir.path(), &cfg);
+    std::thread::sleep(Duration::from_millis(300));
+    let a = UnixStream::connect(&d.socket).unwrap();
+    let _b = UnixStream::connect(&d.socket).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // Six slots are free, but not for this uid.
+    let mut third = UnixStream::connect(&d.socket).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = third.read_to_string(&mut answer);
+    assert!(answer.contains("\"busy\""), "{answer}");
+    assert!(answer.contains("from this uid"), "{answer}");
+    // Closing one gives the slot back.
+    drop(a);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(d.client().hello().unwrap().protocol, 1);
+}
+
+#[test]
 fn alert_without_a_subscriber_is_handed_to_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path(), "");
