@@ -11,6 +11,13 @@ only=${1:-}
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+# System tools the suites need (libwbxml, sqlite3, a JDK, junit4, valgrind,
+# dbus, ...): installed when missing (needs root and apt-get); without them
+# the suites that use them fail and say what is missing.
+if [[ -z "${DMNONCE_NO_INSTALL:-}" ]]; then
+    bash scripts/ci-deps.sh || echo "warning: could not install the missing system tools (root and apt-get needed)"
+fi
+
 if [[ -z "$only" || "$only" == rust ]]; then
     step "cargo fmt --check"
     cargo fmt --all -- --check

@@ -5,7 +5,7 @@
 use dmnonce_proto::{verify, Fallback, Package0, Verdict};
 use libfuzzer_sys::fuzz_target;
 
-/// The public test account of /work/shared/vectors/package0.json.
+/// The public test account of rust/proto/tests/vectors/package0.json.
 const PASSWORD: &[u8] = b"public-pw";
 const STORED: &[u8] = &[0xca, 0xfe, 0xba, 0xbe];
 

@@ -8,7 +8,7 @@ use dmnonce_push::sms::{encode_wap_push, Address, DeliverOptions, SmscField};
 use dmnonce_push::wsp::{AppId, ContentType, Media, ParamName, ParamValue, Parameter};
 use dmnonce_push::WspPush;
 
-/// The three vectors of /work/shared/vectors/package0.json.
+/// The three vectors of rust/proto/tests/vectors/package0.json.
 const PACKAGE0: [(&str, &str); 3] = [
     (
         "public-stored",

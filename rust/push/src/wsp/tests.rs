@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// The public-stored vector of /work/shared/vectors/package0.json.
+/// The public-stored vector of rust/proto/tests/vectors/package0.json.
 const PKG0: &str = "cc6a83acbc1dabd527db6216ff2839ad02d000000001020e646d2e6578616d706c652e6e6574";
 
 fn pkg0() -> Vec<u8> {

@@ -22,7 +22,7 @@ public class WapPushForwarderTest {
     private static final String RECEIVED = WapPushForwarder.ACTION_WAP_PUSH_RECEIVED;
     private static final String MIME = WapPushForwarder.MIME_TYPE;
 
-    /** Package #0 vector "public-stored" of shared/vectors/package0.json. */
+    /** Package #0 vector "public-stored" of rust/proto/tests/vectors/package0.json. */
     static final byte[] PACKAGE0 = hex(
             "cc6a83acbc1dabd527db6216ff2839ad02d000000001020e646d2e6578616d706c652e6e6574");
 
