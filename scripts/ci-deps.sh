@@ -10,6 +10,8 @@ have valgrind || need+=(valgrind)
 have javac || need+=(openjdk-17-jdk-headless)
 have python3 || need+=(python3)
 have pkg-config || need+=(pkg-config)
+# SQLCipher against the platform's libcrypto (scripts/test.d/20-system-libcrypto.sh).
+[[ -e /usr/include/openssl/evp.h ]] || need+=(libssl-dev)
 have gcc || need+=(gcc)
 have ip || need+=(iproute2)
 have sqlite3 || need+=(sqlite3)

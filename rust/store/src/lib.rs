@@ -81,6 +81,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Without a SQLCipher backend rusqlite would link plain SQLite, where
+// `PRAGMA key` is silently ignored: the store would be written unencrypted.
+#[cfg(not(any(feature = "vendored-openssl", feature = "system-libcrypto")))]
+compile_error!(
+    "dmnonce-store needs a SQLCipher backend: enable feature `vendored-openssl` or `system-libcrypto`"
+);
+
 mod accounts;
 mod audit;
 mod error;
