@@ -143,7 +143,8 @@ impl Store {
 
     /// Applies the `Some` fields of `u` in one transaction. A new server
     /// AuthSecret (operator reprovisioning) also drops a previous secret
-    /// kept by a rotation and clears the account's replay cache.
+    /// kept by a rotation and the replay-cache entries older than the
+    /// rate-limit window (newer ones stay: the limit counts them).
     pub fn update_account(&self, server_id: &str, u: &AccountUpdate, now: UnixTime) -> Result<()> {
         if let Some(url) = &u.server_url {
             validate_text("server_url", url)?;
@@ -151,6 +152,7 @@ impl Store {
         if let Some(name) = &u.client_name {
             validate_text("client_name", name)?;
         }
+        let window_start = now.0.saturating_sub(self.fallback_limit().window_secs);
         self.write(|tx| {
             let id = account_id(tx, server_id)?;
             let mut changed = Vec::new();
@@ -191,10 +193,13 @@ impl Store {
                     [id],
                 )?;
                 // Package #0 digests are keyed by the server secret: old
-                // entries can never match again.
+                // replay entries can never match again. Those still inside
+                // the rate-limit window stay, though: they are what the
+                // limit counts, and a secret change must not reset it.
                 tx.execute(
-                    "DELETE FROM default_nonce_notifications WHERE account_id = ?1",
-                    [id],
+                    "DELETE FROM default_nonce_notifications
+                     WHERE account_id = ?1 AND accepted_at <= ?2",
+                    params![id, window_start],
                 )?;
             }
             if !changed.is_empty() {

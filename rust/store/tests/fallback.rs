@@ -91,23 +91,38 @@ fn replay_cache_survives_restart() {
 }
 
 #[test]
-fn replay_cache_is_per_account_and_cleared_by_a_new_server_secret() {
+fn replay_cache_is_per_account_and_an_operator_secret_change_keeps_the_rate_limit() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open(
         dir.path(),
         &Key::generate().unwrap(),
         &[provisioning("a"), provisioning("b")],
     );
-    let (_, n) = pkg0(3);
+    store.set_fallback_limit(FallbackLimit {
+        max_accepted: 2,
+        window_secs: 3600,
+    });
+    let (_, old) = pkg0(3);
+    let (_, recent) = pkg0(4);
+    let (_, other) = pkg0(5);
+    let at = |secs| UnixTime(T0.0 + secs);
     assert!(matches!(
         store
-            .check_and_record_default_nonce_notification("a", &n, T0)
+            .check_and_record_default_nonce_notification("a", &old, T0)
             .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
     assert!(matches!(
         store
-            .check_and_record_default_nonce_notification("b", &n, T0)
+            .check_and_record_default_nonce_notification("b", &old, T0)
+            .unwrap(),
+        FallbackVerdict::Fresh { .. }
+    ));
+    // Two hours later one more fallback, then the operator replaces the
+    // server secret.
+    assert!(matches!(
+        store
+            .check_and_record_default_nonce_notification("a", &recent, at(7200))
             .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
@@ -118,17 +133,31 @@ fn replay_cache_is_per_account_and_cleared_by_a_new_server_secret() {
                 server_secret: Some(secret("new-secret")),
                 ..Default::default()
             },
-            T0,
+            at(7200),
         )
         .unwrap();
-    // Digests made with the old secret can no longer verify, so the cache
-    // entry is gone; one made with the new secret is a new notification.
+    // The entry older than the window is gone (its digest can never verify
+    // again); the recent one stays and still counts: one more fallback
+    // fits, a third within the hour does not.
     assert!(matches!(
         store
-            .check_and_record_default_nonce_notification("a", &n, T0)
+            .check_and_record_default_nonce_notification("a", &old, at(7201))
             .unwrap(),
         FallbackVerdict::Fresh { .. }
     ));
+    assert!(matches!(
+        store
+            .check_and_record_default_nonce_notification("a", &other, at(7202))
+            .unwrap(),
+        FallbackVerdict::RateLimited { .. }
+    ));
+    // Account b was not touched.
+    assert_eq!(
+        store
+            .check_and_record_default_nonce_notification("b", &old, at(7203))
+            .unwrap(),
+        FallbackVerdict::Replay
+    );
 }
 
 #[test]
