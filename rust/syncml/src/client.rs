@@ -379,7 +379,7 @@ impl ClientSession {
     /// Carries out one server command; returns the status code owed.
     fn execute(&mut self, cmd: &Command) -> Option<u16> {
         match cmd {
-            // Statuses and results need no status back (RepPro §6).
+            // A Status is the one command never answered with a Status.
             Command::Status(_) => None,
             Command::Replace(r) if self.is_secret_rotation(r) => {
                 let data = r.items.first().and_then(|i| i.data.clone());
@@ -388,6 +388,14 @@ impl ClientSession {
             }
             Command::Alert(a) if a.no_resp => None,
             Command::Replace(c) | Command::Get(c) if c.no_resp => None,
+            // NoResp on a container covers the container's own status;
+            // this client answers Atomic/Sequence with one status anyway.
+            Command::Opaque(o) if o.no_resp() => None,
+            // Results: since SyncML 1.1 every command but Status gets a
+            // Status (1.0.1 exempted Results), and Results has no NoResp
+            // in the DTD. We never sent a Get, so a Results from the
+            // server is unsolicited and unused: 406 like any other
+            // command this client does not carry out.
             _ => Some(NOT_HANDLED),
         }
     }

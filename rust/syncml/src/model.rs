@@ -253,6 +253,14 @@ impl OpaqueCmd {
     pub fn name(&self) -> &'static str {
         self.element.tag.name()
     }
+    /// Whether the command carries `NoResp`: its sender wants no Status
+    /// for it (RepPro 1.2 NoResp). Only a direct child counts; a `NoResp`
+    /// of a command nested in an Atomic or Sequence is that command's.
+    /// Elements are kept canonical, so `<NoResp/>`, `<NoResp></NoResp>`
+    /// and both WBXML forms read the same.
+    pub fn no_resp(&self) -> bool {
+        self.element.child("NoResp").is_some()
+    }
     /// The whole element.
     pub fn element(&self) -> &Element {
         &self.element

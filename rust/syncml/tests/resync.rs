@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use dmnonce_syncml::model::{Command, Item, ItemCmd, OpaqueCmd};
+use dmnonce_syncml::model::{Command, Item, ItemCmd, OpaqueCmd, Results};
 use dmnonce_syncml::*;
 
 fn decoded(o: &Outgoing) -> SyncMl {
@@ -294,17 +294,24 @@ fn session_stopping_half_way_reports_exactly_the_committed_nonces() {
     }
 }
 
-fn exec(id: u32) -> Command {
+/// An opaque command read from its XML text, as a server would send it.
+fn opaque(cmd_xml: &str) -> Command {
     let xml = format!(
         "<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID>\
          <MsgID>1</MsgID><Target><LocURI>a</LocURI></Target><Source><LocURI>b</LocURI></Source></SyncHdr>\
-         <SyncBody><Exec><CmdID>{id}</CmdID><Item><Target><LocURI>./FUMO/Update</LocURI></Target></Item></Exec></SyncBody></SyncML>"
+         <SyncBody>{cmd_xml}</SyncBody></SyncML>"
     );
     let m = decode_xml(xml.as_bytes()).unwrap();
     let Command::Opaque(o) = &m.body.commands[0] else {
         unreachable!()
     };
     Command::Opaque(OpaqueCmd::new(o.element().clone()).unwrap())
+}
+
+fn exec(id: u32) -> Command {
+    opaque(&format!(
+        "<Exec><CmdID>{id}</CmdID><Item><Target><LocURI>./FUMO/Update</LocURI></Target></Item></Exec>"
+    ))
 }
 
 fn get(uri: &str) -> Command {
@@ -352,6 +359,121 @@ fn unhandled_management_commands_get_406_and_the_session_completes() {
                 (1, 4, "Exec", 406),
                 (1, 5, "Get", 406)
             ]
+        );
+    }
+}
+
+/// (MsgRef, CmdRef, Cmd, code) of every Status in a message.
+fn status_refs(m: &SyncMl) -> Vec<(u32, u32, String, u16)> {
+    m.body
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Status(s) => Some((s.msg_ref, s.cmd_ref, s.cmd.clone(), s.code)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn opaque_commands_with_noresp_get_no_status_and_the_others_get_406() {
+    let add = |id: u32, no_resp: &str| {
+        opaque(&format!(
+            "<Add><CmdID>{id}</CmdID>{no_resp}<Item><Target><LocURI>./Ext/x{id}</LocURI></Target>\
+             <Data>v</Data></Item></Add>"
+        ))
+    };
+    for (enc, scheme) in ALL_COMBOS {
+        let ctx = format!("{enc:?}/{scheme:?}");
+        let mut sp = server_params(scheme);
+        sp.management = vec![
+            add(1, "<NoResp/>"),
+            add(2, ""),
+            // NoResp on a container: no status for the Atomic.
+            opaque(
+                "<Atomic><CmdID>3</CmdID><NoResp/><Delete><CmdID>4</CmdID><Item><Target>\
+                 <LocURI>./Ext/y</LocURI></Target></Item></Delete></Atomic>",
+            ),
+            add(5, "<NoResp></NoResp>"),
+        ];
+        let t = drive(client_params(enc, scheme), sp, |_, _, _| true);
+        assert!(t.client_done.is_some(), "{ctx}: {:?}", t.client_failed);
+        assert!(t.server_done.is_some(), "{ctx}: {:?}", t.server_failed);
+        // Pkg#2 really carried the NoResp flags in this encoding.
+        let pkg2 = decoded(&t.messages[1].1);
+        let flags: Vec<(&str, bool)> = pkg2
+            .body
+            .commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Opaque(o) => Some((o.name(), o.no_resp())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            flags,
+            vec![
+                ("Add", true),
+                ("Add", false),
+                ("Atomic", true),
+                ("Add", true)
+            ],
+            "{ctx}"
+        );
+        // CmdIDs in Pkg#2: 212 status=1, Alert=2, Replace=3, then the Adds
+        // and the Atomic 4..7. Only the Add without NoResp is answered.
+        assert_eq!(
+            status_refs(&decoded(&t.messages[2].1)),
+            vec![
+                (1, 0, "SyncHdr".to_string(), 212),
+                (1, 5, "Add".to_string(), client::NOT_HANDLED)
+            ],
+            "{ctx}"
+        );
+        assert_eq!(
+            t.peer_statuses,
+            vec![("Add".to_string(), client::NOT_HANDLED)],
+            "{ctx}"
+        );
+    }
+}
+
+#[test]
+fn unsolicited_results_from_the_server_get_406() {
+    // Results cannot carry NoResp and, since SyncML 1.1, gets a Status like
+    // any command but Status; the client never sent a Get, so it is unused.
+    for (enc, scheme) in ALL_COMBOS {
+        let mut sp = server_params(scheme);
+        sp.management = vec![Command::Results(Results {
+            cmd_id: 0,
+            msg_ref: Some(1),
+            cmd_ref: 2,
+            meta: None,
+            target_refs: Vec::new(),
+            source_refs: vec!["./DevInfo/Mod".into()],
+            items: vec![Item {
+                source: Some(Location::uri("./DevInfo/Mod")),
+                data: Some("x".into()),
+                ..Item::default()
+            }],
+        })];
+        let t = drive(client_params(enc, scheme), sp, |_, _, _| true);
+        assert!(
+            t.client_done.is_some(),
+            "{enc:?}/{scheme:?}: {:?}",
+            t.client_failed
+        );
+        assert_eq!(
+            status_refs(&decoded(&t.messages[2].1)),
+            vec![
+                (1, 0, "SyncHdr".to_string(), 212),
+                (1, 4, "Results".to_string(), client::NOT_HANDLED)
+            ],
+            "{enc:?}/{scheme:?}"
+        );
+        assert_eq!(
+            t.peer_statuses,
+            vec![("Results".to_string(), client::NOT_HANDLED)]
         );
     }
 }
