@@ -167,26 +167,40 @@ fn challenge_401_is_retried_once_with_the_challenged_nonce() {
 
 #[test]
 fn missing_credentials_get_407_and_one_retry() {
-    for scheme in [AuthScheme::Md5, AuthScheme::Hmac] {
+    for (enc, scheme) in ALL_COMBOS {
+        let ctx = format!("{enc:?}/{scheme:?}");
         let t = drive(
-            client_params(Encoding::Xml, scheme),
+            client_params(enc, scheme),
             server_params(scheme),
             |i, _, m| {
                 if i == 0 {
                     let mut msg = decode(&m.body).unwrap().0;
                     msg.hdr.cred = None;
-                    m.body = encode(&msg, Encoding::Xml).unwrap();
+                    m.body = encode(&msg, enc).unwrap();
                     m.hmac_header = None;
                 }
                 true
             },
         );
+        assert_eq!(t.messages.len(), 6, "{ctx}: 407, retry, then Pkg#2..4");
+        let answer = decoded(&t.messages[1].1);
+        assert_eq!(header_status(&answer).code, 407, "{ctx}");
+        assert!(header_status(&answer).chal.is_some(), "{ctx}");
+        // The retry carries credentials again, in the session's scheme.
+        let retry = &t.messages[2].1;
+        assert_eq!(sniff(&retry.body), Some(enc), "{ctx}");
         assert_eq!(
-            header_status(&decoded(&t.messages[1].1)).code,
-            407,
-            "{scheme:?}"
+            decoded(retry).hdr.cred.is_some(),
+            scheme == AuthScheme::Md5,
+            "{ctx}"
         );
-        assert!(t.client_done.is_some(), "{scheme:?}: {:?}", t.client_failed);
+        assert_eq!(
+            retry.hmac_header.is_some(),
+            scheme == AuthScheme::Hmac,
+            "{ctx}"
+        );
+        assert!(t.client_done.is_some(), "{ctx}: {:?}", t.client_failed);
+        assert!(t.server_done.is_some(), "{ctx}: {:?}", t.server_failed);
     }
 }
 
@@ -262,35 +276,54 @@ fn server_credentials_must_use_the_new_server_nonce_in_pkg4() {
 fn session_stopping_half_way_reports_exactly_the_committed_nonces() {
     // Cut after each message in turn: what each side handed out for
     // persisting is exactly the fold of its commits, never more.
-    for cut in 0..4 {
-        let t = drive(
-            client_params(Encoding::Wbxml, AuthScheme::Hmac),
-            server_params(AuthScheme::Hmac),
-            |i, _, _| i < cut,
-        );
-        let client = fold(&t.client_commits);
-        let server = fold(&t.server_commits);
-        match cut {
-            0 | 1 => assert!(client.is_empty(), "cut {cut}"),
-            _ => {
-                assert!(client.client_nonce.is_some() && client.server_nonce.is_some());
-                assert!(!client.confirmed.server_nonce);
+    for (enc, scheme) in ALL_COMBOS {
+        for cut in 0..4 {
+            let ctx = format!("{enc:?}/{scheme:?} cut {cut}");
+            let t = drive(
+                client_params(enc, scheme),
+                server_params(scheme),
+                |i, _, _| i < cut,
+            );
+            assert_eq!(t.messages.len(), cut + 1, "{ctx}");
+            let client = fold(&t.client_commits);
+            let server = fold(&t.server_commits);
+            match cut {
+                0 | 1 => assert!(client.is_empty(), "{ctx}"),
+                _ => {
+                    assert!(
+                        client.client_nonce.is_some() && client.server_nonce.is_some(),
+                        "{ctx}"
+                    );
+                    assert!(!client.confirmed.server_nonce, "{ctx}");
+                }
             }
+            match cut {
+                0 => assert!(server.is_empty(), "{ctx}"),
+                1 | 2 => {
+                    assert!(server.client_nonce.is_some(), "{ctx}");
+                    assert!(
+                        server.server_nonce.is_none() && !server.confirmed.client_nonce,
+                        "{ctx}"
+                    );
+                }
+                _ => {
+                    assert_eq!(server.server_nonce, client.server_nonce, "{ctx}");
+                    assert!(server.confirmed.client_nonce, "{ctx}");
+                }
+            }
+            // Once the client has seen Pkg#2, both sides hold the same new
+            // client nonce.
+            if cut >= 2 {
+                assert_eq!(client.client_nonce, server.client_nonce, "{ctx}");
+            }
+            assert!(t.client_done.is_none(), "{ctx}");
+            assert!(
+                t.client_failed.is_none() && t.server_failed.is_none(),
+                "{ctx}"
+            );
+            // The server is done once it has answered Pkg#3, delivered or not.
+            assert_eq!(t.server_done.is_some(), cut == 3, "{ctx}");
         }
-        match cut {
-            0 => assert!(server.is_empty()),
-            1 | 2 => {
-                assert!(server.client_nonce.is_some());
-                assert!(server.server_nonce.is_none() && !server.confirmed.client_nonce);
-            }
-            _ => {
-                assert_eq!(server.server_nonce, client.server_nonce);
-                assert!(server.confirmed.client_nonce);
-            }
-        }
-        assert!(t.client_done.is_none(), "cut {cut}");
-        // The server is done once it has answered Pkg#3, delivered or not.
-        assert_eq!(t.server_done.is_some(), cut == 3, "cut {cut}");
     }
 }
 
@@ -536,15 +569,32 @@ fn server_secret_rotation_at_pkg4_is_committed_on_both_sides() {
 
 #[test]
 fn rotation_to_an_unconfigured_node_gets_406_and_keeps_the_secret() {
-    let mut cp = client_params(Encoding::Xml, AuthScheme::Md5);
-    cp.server_secret_uri = None;
-    let mut sp = server_params(AuthScheme::Md5);
-    sp.rotate_server_secret = Some(rotation());
-    let t = drive(cp, sp, |_, _, _| true);
-    let c = t.client_done.expect("client done");
-    assert_eq!(c.committed.server_secret, None);
-    assert_eq!(t.server_done.unwrap().committed.server_secret, None);
-    assert_eq!(t.peer_statuses, vec![("Replace".to_string(), 406)]);
+    for (enc, scheme) in ALL_COMBOS {
+        let ctx = format!("{enc:?}/{scheme:?}");
+        let mut cp = client_params(enc, scheme);
+        cp.server_secret_uri = None;
+        let mut sp = server_params(scheme);
+        sp.rotate_server_secret = Some(rotation());
+        let t = drive(cp, sp, |_, _, _| true);
+        let c = t
+            .client_done
+            .unwrap_or_else(|| panic!("{ctx}: {:?}", t.client_failed));
+        let s = t
+            .server_done
+            .unwrap_or_else(|| panic!("{ctx}: {:?}", t.server_failed));
+        assert_eq!(c.committed.server_secret, None, "{ctx}");
+        assert!(!c.committed.confirmed.server_secret, "{ctx}");
+        assert_eq!(s.committed.server_secret, None, "{ctx}");
+        assert!(!s.committed.confirmed.server_secret, "{ctx}");
+        // The nonces are still renewed and confirmed on both sides.
+        assert_eq!(c.committed.server_nonce, s.committed.server_nonce, "{ctx}");
+        assert!(c.committed.confirmed.server_nonce, "{ctx}");
+        assert_eq!(
+            t.peer_statuses,
+            vec![("Replace".to_string(), client::NOT_HANDLED)],
+            "{ctx}"
+        );
+    }
 }
 
 #[test]
@@ -653,23 +703,32 @@ fn pkg2_without_a_usable_chal_fails_and_commits_nothing() {
 
 #[test]
 fn a_server_status_other_than_success_or_challenge_stops_the_client() {
-    let t = drive(
-        client_params(Encoding::Xml, AuthScheme::Md5),
-        server_params(AuthScheme::Md5),
-        |i, _, m| {
-            if i == 1 {
-                resign_pkg2(m, Encoding::Xml, AuthScheme::Md5, |msg| {
-                    if let Command::Status(s) = &mut msg.body.commands[0] {
-                        s.code = 500;
-                    }
-                });
-            }
-            true
-        },
-    );
-    let f = t.client_failed.expect("client fails");
-    assert_eq!(f.reason, FailureReason::Rejected(500));
-    assert!(f.committed.is_empty());
+    for (enc, scheme) in ALL_COMBOS {
+        let ctx = format!("{enc:?}/{scheme:?}");
+        let t = drive(
+            client_params(enc, scheme),
+            server_params(scheme),
+            |i, _, m| {
+                if i == 1 {
+                    resign_pkg2(m, enc, scheme, |msg| {
+                        if let Command::Status(s) = &mut msg.body.commands[0] {
+                            s.code = 500;
+                        }
+                    });
+                }
+                true
+            },
+        );
+        // The re-signed Pkg#2 passed the credential check: the client
+        // stopped on the status, not on the signature.
+        assert_eq!(t.messages.len(), 2, "{ctx}");
+        let f = t
+            .client_failed
+            .unwrap_or_else(|| panic!("{ctx}: client fails"));
+        assert_eq!(f.reason, FailureReason::Rejected(500), "{ctx}");
+        assert!(f.committed.is_empty(), "{ctx}");
+        assert!(t.client_commits.is_empty(), "{ctx}");
+    }
 }
 
 #[test]
