@@ -394,23 +394,124 @@ fn daemon_killed_after_pkg2_resumes_or_fails_cleanly_and_loses_no_nonce() {
         server,
         daemon,
     };
-    // Whatever the outcome, device and server get back in step: when not
-    // already, a fresh default-nonce notification repairs it; then the
-    // stored-nonce notification verifies.
-    let mut r = push_from_server(&s, "stored", false);
-    if r.outcome != PushOutcome::Alert {
-        let mut events = s.daemon.subscribe();
-        let again = push_from_server(&s, "text", false);
-        assert_eq!(again.outcome, PushOutcome::ResyncStarted, "{again:?}");
-        wait_event(&mut events, EventKind::ResyncFinished, 30);
-        r = push_from_server(&s, "stored", false);
+    // Before anything could repair it: what the daemon committed must be
+    // exactly what the server holds in its state file. A nonce the device
+    // dropped while the server still uses it, or a pair mixed from two
+    // sessions, fails here.
+    let held = server_device(&s.dir.path().join("server"));
+    let st = s.daemon.client().status().unwrap();
+    let rotated = held.server_nonce != SERVER_NONCE && held.client_nonce != CLIENT_NONCE;
+    if st.counters.resyncs_finished == 1 {
+        // Resumed to the end: both sides on the session's new pair.
+        assert_eq!(st.counters.resyncs_failed, 0);
+        assert_eq!(st.accounts[0].state, dmnonce_control::AccountState::InSync);
+        assert_eq!(held.resyncs_completed, 1, "server saw the session end");
+        assert!(
+            rotated,
+            "the finished session replaced both server-side nonces"
+        );
+    } else {
+        // Failed cleanly: the device keeps what it last committed, which
+        // must be the pair the server holds: the old one, or the new one
+        // when only the server's Pkg#4 was lost (the server then counts the
+        // session as finished). A device nonce the server never received
+        // (a Pkg#3 lost before the server) fails the check below.
+        assert_eq!(st.counters.resyncs_failed, 1);
+        assert_eq!(
+            st.accounts[0].state,
+            dmnonce_control::AccountState::NeedsResync
+        );
     }
+    assert_device_holds(&s, &held);
+    // In step, so the server's next stored-nonce notification is an alert
+    // at once: no second resync needed (nor allowed to hide a loss).
+    let r = push_from_server(&s, "stored", false);
     assert_eq!(
         r.outcome,
         PushOutcome::Alert,
         "daemon:\n{}\nserver:\n{}",
         s.daemon.log(),
         s.server.log()
+    );
+    assert_eq!(r.verdict, Some(VerdictName::StoredNonce));
+    let st = s.daemon.client().status().unwrap();
+    assert_eq!(st.accounts[0].state, dmnonce_control::AccountState::InSync);
+    // No second session ran behind the checks.
+    assert_eq!(st.counters.resyncs_finished + st.counters.resyncs_failed, 1);
+}
+
+/// The device account as the server persisted it (server-state.json).
+struct ServerHeld {
+    server_nonce: Vec<u8>,
+    client_nonce: Vec<u8>,
+    server_password: String,
+    client_password: String,
+    resyncs_completed: u64,
+}
+
+fn server_device(state_dir: &Path) -> ServerHeld {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state_dir.join("server-state.json")).unwrap())
+            .unwrap();
+    let d = &v["devices"][DEVICE];
+    let nonce = |k: &str| {
+        B64.decode(
+            d[k].as_str()
+                .unwrap_or_else(|| panic!("server holds no {k}")),
+        )
+        .unwrap()
+    };
+    let text = |k: &str| d[k].as_str().unwrap().to_string();
+    ServerHeld {
+        server_nonce: nonce("server_nonce"),
+        client_nonce: nonce("client_nonce"),
+        server_password: text("server_password"),
+        client_password: text("client_password"),
+        resyncs_completed: d["resyncs_completed"].as_u64().unwrap(),
+    }
+}
+
+/// The daemon's stored nonces are the pair the server holds: its server
+/// nonce verifies the server's stored-nonce Package #0 and the server's
+/// MD5 credential, and its client credential is the one the server expects.
+fn assert_device_holds(s: &Setup, held: &ServerHeld) {
+    use dmnonce_syncml::cred::md5_credential;
+    let mut c = s.daemon.client();
+    let pkg0 = s.server.notify(DEVICE, "stored", false);
+    let v = c.verify(&pkg0).unwrap();
+    assert_eq!(
+        v.verdict,
+        VerdictName::StoredNonce,
+        "the device lost the server nonce the server signs with\ndaemon:\n{}",
+        s.daemon.log()
+    );
+    let server_cred = md5_credential(
+        SERVER_ID.as_bytes(),
+        held.server_password.as_bytes(),
+        &held.server_nonce,
+    );
+    assert!(
+        c.check_server_cred(SERVER_ID, None, Some(&server_cred), None)
+            .unwrap(),
+        "server credential with the server's nonce refused"
+    );
+    let stale = md5_credential(
+        SERVER_ID.as_bytes(),
+        held.server_password.as_bytes(),
+        b"not-the-server-nonce",
+    );
+    assert!(!c
+        .check_server_cred(SERVER_ID, None, Some(&stale), None)
+        .unwrap());
+    let expected = md5_credential(
+        DEVICE.as_bytes(),
+        held.client_password.as_bytes(),
+        &held.client_nonce,
+    );
+    let cred = c.client_cred(SERVER_ID, None).unwrap();
+    assert!(
+        cred.cred_data.as_deref() == Some(expected.as_str()),
+        "the device's client nonce is not the one the server holds"
     );
 }
 
