@@ -23,8 +23,10 @@
 #                 (docs/field-test.md)
 #   --keep        keep the work directory /tmp/dmnonce-field-test for inspection
 # Prints a timeline, then "field-test: N passed, M failed"; exit 1 on a failure.
-# Idempotent: a run that died leaves namespaces/processes that the next run
-# removes first. Only processes this script started (pid files) are stopped.
+# Idempotent: a run that died leaves namespaces, a veth pair, processes and
+# the work directory, which the next run removes first; a run still alive is
+# waited for (the work directory is fixed). Only processes this script
+# started (pid files) are stopped.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/target/debug
@@ -48,7 +50,7 @@ while (($#)); do
     --rotate-secret) rotate=(--rotate-secret); shift ;;
     --keep) keep=1; shift ;;
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "field-test: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -82,13 +84,29 @@ cleanup() {
     fi
     ip netns del "$NS_DEV" 2>/dev/null || true
     ip netns del "$NS_SRV" 2>/dev/null || true
+    ip netns del dmnft-probe 2>/dev/null || true
+    # A run that died between `ip link add` and moving the ends into the
+    # namespaces left the veth pair in this namespace (deleting one end
+    # deletes both).
+    ip link del "$VETH_DEV" 2>/dev/null || true
+    ip link del "$VETH_SRV" 2>/dev/null || true
 }
 remember() { echo "$1" >>"$RUN/pids"; }
 
-cleanup # leftovers of a run that died
+# The work directory is fixed: a run still alive owns it (its processes are
+# in the pid file the cleanup below stops). Wait for it rather than break it.
+waited=0
+while owner=$(cat "$RUN/owner" 2>/dev/null) && [[ $owner != "$$" ]] &&
+    tr '\0' ' ' 2>/dev/null <"/proc/$owner/cmdline" | grep -q 'field-test'; do
+    ((waited == 0)) && echo "field-test: another run (pid $owner) is using $RUN; waiting for it" >&2
+    ((waited++ < 600)) || { echo "field-test: $RUN still in use by pid $owner after 600 s" >&2; exit 1; }
+    sleep 1
+done
+cleanup # leftovers of a run that died: processes, namespaces, veth pair
 rm -rf "$RUN"
 mkdir -p "$RUN"/{server,device,captured}
 chmod 700 "$RUN"
+echo $$ >"$RUN/owner"
 : >"$RUN/timeline.log"
 tail -n +1 -F "$RUN/timeline.log" 2>/dev/null &
 TAIL_PID=$!
@@ -180,6 +198,7 @@ ip link set $VETH_SRV down || exit 1
 printf '%s %s link: veth down for %s ms\n' "\$(date +%H:%M:%S.%3N)" "        " "\$DMNONCE_OUTAGE_MS" >>"$RUN/timeline.log"
 ( sleep \$((DMNONCE_OUTAGE_MS / 1000)).\$((DMNONCE_OUTAGE_MS % 1000)); ip link set $VETH_SRV up;
   printf '%s %s link: veth up\n' "\$(date +%H:%M:%S.%3N)" "        " >>"$RUN/timeline.log" ) >/dev/null 2>&1 &
+echo \$! >>"$RUN/pids"
 EOF
 chmod 700 "$RUN/deliver.sh" "$RUN/bearer.sh" "$RUN/link.sh"
 
@@ -254,6 +273,39 @@ describe_event() {
     [[ -n $reason ]] && out+=": $reason"
     echo "$out"
 }
+# Which state each side is in, for the timeline (sed only, like
+# describe_event). The device: its account's state in `dmnoncectl status`
+# (in-sync, needs-resync, resyncing). The server: its record of the device
+# (GET /admin/devices/NAME; no secrets, no nonces).
+device_state() {
+    local acct st
+    acct=$(ctl --json status 2>/dev/null | grep -o "{[^{}]*\"server_id\" *: *\"$SERVER_ID\"[^{}]*}") || true
+    st=$(sed -n 's/.*"state" *: *"\([^"]*\)".*/\1/p' <<<"$acct")
+    echo "account $SERVER_ID ${st:-unknown (dmnonced not answering)}"
+}
+server_state() {
+    local j err
+    # A short timeout: the server may be down (restart) or cut off (linkdown).
+    j=$(srv_curl -f --max-time 2 "$BASE/admin/devices/$CLIENT" 2>/dev/null) || { echo "$CLIENT: server not answering"; return 0; }
+    err=$(sed -n 's/.*"last_error" *: *"\([^"]*\)".*/\1/p' <<<"$j")
+    echo "$CLIENT resyncs completed $(srv_field resyncs_completed "$j"), session in flight $(srv_field session_active "$j"), notification pending $(srv_field notification_pending "$j"), last error ${err:-none}"
+}
+# The state of both sides at a moment no event marks (mid-outage, after a crash).
+show_states() {
+    say device "  state: $(device_state)"
+    say server "  state: $(server_state)"
+}
+wait_device_state() { # wait_device_state STATE TIMEOUT_S
+    local deadline=$(($(date +%s) + $2))
+    while (($(date +%s) < deadline)); do
+        [[ $(device_state) == *" $1" ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+srv_field() { # srv_field NAME JSON: a number, or yes/no for a boolean
+    sed -n "s/.*\"$1\" *: *\([0-9a-z]*\).*/\1/p" <<<"$2" | sed 's/^true$/yes/; s/^false$/no/'
+}
 start_device() {
     "${IN_DEV[@]}" "$BIN/dmnonced" --config "$RUN/device/dmnonced.toml" 2>>"$RUN/device/daemon.log" &
     DEVICE_PID=$!
@@ -265,9 +317,15 @@ start_device() {
     ctl status >/dev/null || { echo "field-test: dmnonced did not become ready" >&2; tail -n 20 "$RUN/device/daemon.log" >&2; exit 1; }
     [[ $bearer == dbus ]] && find_agent
     # Follow the device's events into the timeline and a file the checks read.
+    # Every event is a push outcome or a resync step: after each, the state
+    # each side is in (the server's too after a rejection or a session's end).
     ("$BIN/dmnoncectl" --socket "$SOCK" --json events 2>/dev/null | while IFS= read -r ev; do
         echo "$ev" >>"$RUN/events.jsonl"
         say device "event $(describe_event "$ev")"
+        say device "  state: $(device_state)"
+        case $ev in
+        *'"push-rejected"'* | *'"resync-finished"'* | *'"resync-failed"'*) say server "  state: $(server_state)" ;;
+        esac
     done) &
     remember $!
     sleep 0.2
@@ -423,6 +481,10 @@ scenario_linkdown() {
     notify_to_file text "$f"
     t0=$(date +%s%3N)
     say device "push outcome $(push_file "$f")"
+    # Pkg#2 committed the device's new nonces before the outage began: the
+    # device is mid-session until the link comes back.
+    expect "device resyncing during the outage" wait_device_state resyncing 5 || return 1
+    show_states
     expect "resync-finished after the outage" wait_event resync-finished "$finished" $((outage_ms / 1000 + 40)) || return 1
     t1=$(date +%s%3N)
     expect "session outlived the outage" test $((t1 - t0)) -ge "$outage_ms" || return 1
@@ -464,6 +526,7 @@ scenario_restart() {
     say device "push outcome $(push_file "$f")"
     for _ in $(seq 100); do [[ -e /proc/$SERVER_PID ]] || break; sleep 0.05; done
     expect "server crashed after Pkg#2" test ! -e "/proc/$SERVER_PID" || return 1
+    show_states
     start_server
     say server "restarted from its state file (the session in flight is gone)"
     # The device's Pkg#3 reaches the new process, which refuses it; the
