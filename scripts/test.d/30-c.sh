@@ -23,9 +23,11 @@ skipped=()
 
 say "building libdmnonce, dmnonced, dmnonce-testserver (debug)"
 cargo build --locked -q -p dmnonce-client
-daemon_ok=1
+# The daemon tests are the point of this suite: a daemon or test server
+# that does not build fails it (no silent skip).
 if ! cargo build --locked -q -p dmnonced -p dmnonce-testserver; then
-    daemon_ok=0
+    say "FAIL: dmnonced or dmnonce-testserver did not build"
+    exit 1
 fi
 
 say "checking include/dmnonce.h against a fresh cbindgen run"
@@ -42,7 +44,7 @@ say "$(wc -l < "$work/exported") exported functions, all declared in the header"
 # What a Rust staticlib needs from libc (rustc --print native-static-libs).
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
-for prog in test_offline test_daemon test_denied test_closed test_idle example_agent; do
+for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy example_agent; do
     gcc "${cflags[@]}" "tests/c/$prog.c" -L"$dbg" -ldmnonce -Wl,-rpath,"$dbg" -o "$work/$prog.so"
     gcc "${cflags[@]}" "tests/c/$prog.c" "$dbg/libdmnonce.a" "${static_libs[@]}" -o "$work/$prog.a"
     if ldd "$work/$prog.a" | grep -q libdmnonce; then
@@ -75,6 +77,10 @@ run() { # name cmd...
 
 for link in so a; do
     run "test_offline.$link" "${vg[@]}" "$work/test_offline.$link" "$work"
+    # A scripted peer on a socket of its own (no daemon): the codes dmnonced
+    # never sends on its own (protocol, unsupported version, each error class).
+    mkdir -p "$work/peer-$link"
+    run "test_peer.$link" "${vg[@]}" "$work/test_peer.$link" "$work/peer-$link"
 done
 
 wait_for() { # file pattern seconds
@@ -105,6 +111,9 @@ start_testserver() { # dir -> sets base
 
 start_daemon() { # dir extra-config -> socket at dir/d.sock
     mkdir -p "$1/state"
+    # A restart in the same dir: the old log says "ready" too, and the
+    # background job may not have truncated it yet when wait_for looks.
+    rm -f "$1/err"
     printf '%s\n[ofono]\nenabled = false\n' "$2" > "$1/dmnonced.toml"
     "$dbg/dmnonced" --config "$1/dmnonced.toml" --state-dir "$1/state" --socket "$1/d.sock" \
         2> "$1/err" &
@@ -112,67 +121,69 @@ start_daemon() { # dir extra-config -> socket at dir/d.sock
     wait_for "$1/err" 'dmnonced ready' 20 || { cat "$1/err" >&2; return 1; }
 }
 
-if ((daemon_ok)) && [[ -x $dbg/dmnonced && -x $dbg/dmnonce-testserver ]]; then
-    for link in so a; do
-        # A fresh server and daemon per run: the test provisions and resyncs.
-        d=$work/run-$link
-        start_testserver "$d/ts"
-        start_daemon "$d" ""
-        run "test_daemon.$link" "${vg[@]}" "$work/test_daemon.$link" "$d/d.sock" "$base" \
-            "$root/tests/c/dmhelper.py" "$d"
-        eval "base_$link=\$base"
-    done
+for link in so a; do
+    # A fresh server and daemon per run: the test provisions and resyncs.
+    d=$work/run-$link
+    start_testserver "$d/ts"
+    start_daemon "$d" ""
+    run "test_daemon.$link" "${vg[@]}" "$work/test_daemon.$link" "$d/d.sock" "$base" \
+        "$root/tests/c/dmhelper.py" "$d"
+    eval "base_$link=\$base"
+done
 
-    # A daemon whose allow-list excludes us.
-    start_daemon "$work/denied" "allowed_uids = [4242]"
-    for link in so a; do
-        run "test_denied.$link" "${vg[@]}" "$work/test_denied.$link" "$work/denied/d.sock"
-    done
+# A daemon whose allow-list excludes us.
+start_daemon "$work/denied" "allowed_uids = [4242]"
+for link in so a; do
+    run "test_denied.$link" "${vg[@]}" "$work/test_denied.$link" "$work/denied/d.sock"
+done
 
-    # The daemon stops under a connected agent (SIGTERM), then comes back.
-    for link in so a; do
-        d=$work/closed-$link
-        start_daemon "$d" ""
-        "${vg[@]}" "$work/test_closed.$link" "$d/d.sock" "$d" > "$work/test_closed.$link.log" 2>&1 &
-        tpid=$!
-        if wait_for_file "$d/ready" 60; then
-            kill "${pids[-1]}"
-            wait "${pids[-1]}" || true
-            if wait_for_file "$d/down-checked" 60; then
-                start_daemon "$d" ""
-                touch "$d/restarted"
-            fi
+# The daemon stops under a connected agent (SIGTERM), then comes back.
+for link in so a; do
+    d=$work/closed-$link
+    start_daemon "$d" ""
+    "${vg[@]}" "$work/test_closed.$link" "$d/d.sock" "$d" > "$work/test_closed.$link.log" 2>&1 &
+    tpid=$!
+    if wait_for_file "$d/ready" 60; then
+        kill "${pids[-1]}"
+        wait "${pids[-1]}" || true
+        if wait_for_file "$d/down-checked" 60; then
+            start_daemon "$d" ""
+            touch "$d/restarted"
         fi
-        if wait "$tpid"; then
-            say "PASS test_closed.$link: $(tail -n 1 "$work/test_closed.$link.log")"
-        else
-            say "FAIL test_closed.$link"; sed 's/^/    /' "$work/test_closed.$link.log"
-            failed+=("test_closed.$link")
-        fi
-    done
-
-    # A client handle outlives the daemon's idle timeout.
-    start_daemon "$work/idle" "$(printf '[control]\nidle_timeout_ms = 300')"
-    for link in so a; do
-        run "test_idle.$link" "${vg[@]}" "$work/test_idle.$link" "$work/idle/d.sock"
-    done
-
-    # The README's path: install, build the example with pkg-config, run it.
-    # The device of run-a was resynchronised, so a stored-nonce push is an alert.
-    PREFIX="$work/prefix" PROFILE=debug scripts/install.sh > "$work/install.log" 2>&1
-    export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
-    # shellcheck disable=SC2046
-    cc -Wall -Wextra -Werror tests/c/example_agent.c $(pkg-config --cflags --libs dmnonce) \
-        -o "$work/example_agent"
-    # shellcheck disable=SC2154
-    python3 tests/c/dmhelper.py notify "$base_a" c-agent stored wsp "$work/push.bin"
-    run example_agent env LD_LIBRARY_PATH="$work/prefix/lib" "${vg[@]}" \
-        "$work/example_agent" "$work/push.bin" "$work/run-a/d.sock"
-    if [[ " ${failed[*]} " != *" example_agent "* ]] && ! grep -q '^alert from dmnonce-test' "$work/example_agent.log"; then
-        say "FAIL example_agent: no alert reported"; failed+=(example_agent)
     fi
-else
-    skipped+=("test_daemon, test_denied, example_agent: target/debug/dmnonced or dmnonce-testserver did not build")
+    if wait "$tpid"; then
+        say "PASS test_closed.$link: $(tail -n 1 "$work/test_closed.$link.log")"
+    else
+        say "FAIL test_closed.$link"; sed 's/^/    /' "$work/test_closed.$link.log"
+        failed+=("test_closed.$link")
+    fi
+done
+
+# A client handle outlives the daemon's idle timeout.
+start_daemon "$work/idle" "$(printf '[control]\nidle_timeout_ms = 300')"
+for link in so a; do
+    run "test_idle.$link" "${vg[@]}" "$work/test_idle.$link" "$work/idle/d.sock"
+done
+
+# A daemon with one connection slot: a second connection is refused (busy).
+start_daemon "$work/busy" "$(printf '[control]\nmax_connections = 1')"
+for link in so a; do
+    run "test_busy.$link" "${vg[@]}" "$work/test_busy.$link" "$work/busy/d.sock"
+done
+
+# The README's path: install, build the example with pkg-config, run it.
+# The device of run-a was resynchronised, so a stored-nonce push is an alert.
+PREFIX="$work/prefix" PROFILE=debug scripts/install.sh > "$work/install.log" 2>&1
+export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+# shellcheck disable=SC2046
+cc -Wall -Wextra -Werror tests/c/example_agent.c $(pkg-config --cflags --libs dmnonce) \
+    -o "$work/example_agent"
+# shellcheck disable=SC2154
+python3 tests/c/dmhelper.py notify "$base_a" c-agent stored wsp "$work/push.bin"
+run example_agent env LD_LIBRARY_PATH="$work/prefix/lib" "${vg[@]}" \
+    "$work/example_agent" "$work/push.bin" "$work/run-a/d.sock"
+if [[ " ${failed[*]} " != *" example_agent "* ]] && ! grep -q '^alert from dmnonce-test' "$work/example_agent.log"; then
+    say "FAIL example_agent: no alert reported"; failed+=(example_agent)
 fi
 
 for s in "${skipped[@]}"; do say "SKIPPED $s"; done

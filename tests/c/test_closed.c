@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     /* Past the idle-probe delay, a request probes the dead connection (a
      * write into a closed socket), fails to reconnect, and says so. */
     pause_ms(1200);
-    char version[32];
+    char version[32] = "";
     for (int i = 0; i < 3; i++) {
         EXPECT_RC(dmnonce_client_daemon_version(c, version, sizeof version, &len),
                   DMNONCE_E_DAEMON_UNAVAILABLE);

@@ -8,7 +8,9 @@
  * Covers: provisioning, credentials checked against Python's hashlib, Chal
  * accept/issue, a full resync triggered through the C API, events, and the
  * error codes a daemon produces (unknown account, account exists, bad push,
- * push refused, timeout) next to NULL/size/argument checks on live handles.
+ * push refused, wrong state, bad request, frame too large, timeout) and the
+ * policy-denied push outcome, next to NULL/size/argument checks on live
+ * handles.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -61,8 +63,9 @@ static void add_account(dmnonce_client *c, const char *id, uint32_t scheme, uint
 
 static void provisioning(dmnonce_client *c) {
     CHECK(helper(NULL, 0, "add-device '%s' %s %s %s", BASE, RESYNC_CLIENT, SRV_PW, CLI_PW) == 0);
-    /* No bootstrap nonces: the first notification falls back to the default nonce. */
-    add_account(c, RESYNC_ID, DMNONCE_AUTH_MD5, DMNONCE_POLICY_ALLOW, 0);
+    /* No bootstrap nonces: the first notification falls back to the default
+     * nonce. Policy deny first (policy_deny_then_allow() re-adds it with allow). */
+    add_account(c, RESYNC_ID, DMNONCE_AUTH_MD5, DMNONCE_POLICY_DENY, 0);
     add_account(c, MD5_ID, DMNONCE_AUTH_MD5, DMNONCE_POLICY_ALLOW, 1);
     add_account(c, HMAC_ID, DMNONCE_AUTH_HMAC, DMNONCE_POLICY_DENY, 1);
 
@@ -167,6 +170,14 @@ static void chal_accept_and_issue(dmnonce_client *c) {
     CHECK_STR(got, want);
     EXPECT_RC(dmnonce_accept_chal(c, MD5_ID, NULL), DMNONCE_E_NULL_PARAMETER);
     EXPECT_RC(dmnonce_accept_chal_bytes(c, MD5_ID, raw, 0), DMNONCE_E_INVALID_ARGUMENT);
+    /* NextNonce text that is not Base64: the daemon refuses the request
+     * (bad_request) and keeps the client nonce it had. */
+    char msg[512];
+    EXPECT_RC(dmnonce_accept_chal(c, MD5_ID, "*** not base64 ***"), DMNONCE_E_BAD_REQUEST);
+    last_error(c, msg, sizeof msg);
+    CHECK(strstr(msg, "next_nonce_b64") != NULL);
+    EXPECT_RC(dmnonce_client_cred(c, MD5_ID, NULL, 0, &scheme, got, sizeof got, &len), DMNONCE_OK);
+    CHECK_STR(got, want);
 
     /* Issue a Chal: too small a buffer is refused before a nonce is made. */
     uint8_t chal[DMNONCE_CHAL_MIN_CAP + 1];
@@ -236,6 +247,69 @@ static void hmac_credentials(dmnonce_client *c) {
                                         want, &valid),
               DMNONCE_OK);
     CHECK(!valid);
+}
+
+/* A request line over the daemon's frame limit (MAX_FRAME_LEN, 256 KiB):
+ * the daemon answers frame_too_large and drops that connection, so it is
+ * tried on a handle of its own; the daemon keeps serving the others. */
+static void frame_too_large(dmnonce_client *c) {
+    dmnonce_client *big = NULL;
+    EXPECT_RC(dmnonce_connect(SOCK, &big), DMNONCE_OK);
+    if (!big) return;
+    size_t n = 256 * 1024; /* 256 KiB of data is ~342 KiB of Base64 */
+    uint8_t *data = malloc(n);
+    memset(data, 0x42, n);
+    dmnonce_push_result r;
+    EXPECT_RC(dmnonce_push(big, DMNONCE_PUSH_PACKAGE0, data, n, &r), DMNONCE_E_FRAME_TOO_LARGE);
+    char msg[512];
+    last_error(big, msg, sizeof msg);
+    CHECK(strstr(msg, "frame_too_large") != NULL);
+    free(data);
+    dmnonce_close(big);
+    char list[1024];
+    size_t len = 0;
+    EXPECT_RC(dmnonce_account_list(c, list, sizeof list, &len), DMNONCE_OK);
+}
+
+static uint8_t *notify(const char *nonce, const char *wsp, size_t *len);
+
+/* Before any resync RESYNC_ID has no nonces and policy deny: no client
+ * credential (wrong_state), and a default-nonce Package #0 is dropped with
+ * the push outcome POLICY_DENIED (the header documents policy as an
+ * outcome of dmnonce_push, not as a result code). Then it is re-added with
+ * policy allow for full_resync(). */
+static void policy_deny_then_allow(dmnonce_client *c) {
+    char got[256], msg[512];
+    size_t len = 0;
+    dmnonce_auth_scheme scheme;
+    EXPECT_RC(dmnonce_client_cred(c, RESYNC_ID, NULL, 0, &scheme, got, sizeof got, &len),
+              DMNONCE_E_WRONG_STATE);
+    last_error(c, msg, sizeof msg);
+    CHECK(strstr(msg, "wrong_state") != NULL);
+
+    dmnonce_account_state before = 0, after = 0;
+    EXPECT_RC(dmnonce_account_get_state(c, RESYNC_ID, &before), DMNONCE_OK);
+    uint8_t *pkg0 = notify("text", "bare", &len);
+    CHECK(pkg0 != NULL);
+    if (pkg0) {
+        dmnonce_push_result r;
+        memset(&r, 0xa5, sizeof r);
+        EXPECT_RC(dmnonce_push(c, DMNONCE_PUSH_PACKAGE0, pkg0, len, &r), DMNONCE_OK);
+        CHECK(r.outcome == DMNONCE_OUTCOME_POLICY_DENIED);
+        /* Deny: only the (absent) stored nonces are tried, and they fail. */
+        CHECK(r.verdict == DMNONCE_VERDICT_REJECTED);
+        CHECK(r.has_notification);
+        CHECK_STR(r.notification.server_id, RESYNC_ID);
+        free(pkg0);
+    }
+    /* Nothing started: still no credential, the state unchanged. */
+    EXPECT_RC(dmnonce_client_cred(c, RESYNC_ID, NULL, 0, &scheme, got, sizeof got, &len),
+              DMNONCE_E_WRONG_STATE);
+    EXPECT_RC(dmnonce_account_get_state(c, RESYNC_ID, &after), DMNONCE_OK);
+    CHECK(after == before && after != DMNONCE_ACCOUNT_RESYNCING);
+
+    EXPECT_RC(dmnonce_account_remove(c, RESYNC_ID), DMNONCE_OK);
+    add_account(c, RESYNC_ID, DMNONCE_AUTH_MD5, DMNONCE_POLICY_ALLOW, 0);
 }
 
 static void bad_pushes(dmnonce_client *c) {
@@ -442,6 +516,8 @@ int main(int argc, char **argv) {
     chal_accept_and_issue(c);
     hmac_credentials(c);
     bad_pushes(c);
+    frame_too_large(c);
+    policy_deny_then_allow(c);
     full_resync(c);
     events_on_another_thread(c);
 
