@@ -44,7 +44,7 @@ say "$(wc -l < "$work/exported") exported functions, all declared in the header"
 # What a Rust staticlib needs from libc (rustc --print native-static-libs).
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
-for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy example_agent; do
+for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy test_store example_agent; do
     gcc "${cflags[@]}" "tests/c/$prog.c" -L"$dbg" -ldmnonce -Wl,-rpath,"$dbg" -o "$work/$prog.so"
     gcc "${cflags[@]}" "tests/c/$prog.c" "$dbg/libdmnonce.a" "${static_libs[@]}" -o "$work/$prog.a"
     if ldd "$work/$prog.a" | grep -q libdmnonce; then
@@ -169,6 +169,14 @@ done
 start_daemon "$work/busy" "$(printf '[control]\nmax_connections = 1')"
 for link in so a; do
     run "test_busy.$link" "${vg[@]}" "$work/test_busy.$link" "$work/busy/d.sock"
+done
+
+# Another process holds the store's write lock: the daemon's write fails
+# (store) after its 5 s busy timeout, and nothing changes.
+for link in so a; do
+    start_daemon "$work/store-$link" ""
+    run "test_store.$link" "${vg[@]}" "$work/test_store.$link" "$work/store-$link/d.sock" \
+        "$work/store-$link/state"
 done
 
 # The README's path: install, build the example with pkg-config, run it.
