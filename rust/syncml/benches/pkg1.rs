@@ -39,7 +39,7 @@ fn server_params() -> ServerParams {
         session_id: 0x0A0B,
         session_id_format: None,
         scheme: AuthScheme::Md5,
-        default_nonce: DefaultNonce::Text,
+        nonces: StartingNonces::Default(DefaultNonce::Text),
         management: Vec::new(),
         rotate_server_secret: None,
         max_commands_per_message: None,

@@ -1,4 +1,6 @@
-//! The client (device) role of the resync session, SCR-DM-NOTI-C-003.
+//! The client (device) role of the resync session, SCR-DM-NOTI-C-003
+//! (and, with [`ClientSession::start_with`], of a normal session: the same
+//! packages from the stored nonces).
 //!
 //! ```text
 //! Pkg#1  → SessionID from Package #0, credentials with the default client
@@ -22,7 +24,7 @@ use crate::session::{
 };
 use crate::{
     cred, decode, AuthScheme, DefaultNonce, DevInfo, Encoding, Failure, FailureReason, Nonce,
-    NonceCommit, Outgoing, Secret, SessionIdFormat, SessionOutcome,
+    NonceCommit, Outgoing, Secret, SessionIdFormat, SessionOutcome, StartingNonces,
 };
 
 /// Status code for management commands the daemon does not carry out:
@@ -115,16 +117,29 @@ pub struct ClientSession {
 }
 
 impl ClientSession {
-    /// Starts a session: returns it and Pkg#1. `_rng` is unused today and
-    /// kept so callers always hand randomness in (Pkg#1 needs none).
-    pub fn start(p: ClientParams, _rng: [u8; 16]) -> Result<(ClientSession, Outgoing), Failure> {
-        let default = Nonce::new(p.default_nonce.bytes());
+    /// Starts a resync session (both nonces the default nonce in the
+    /// reading `p.default_nonce`): returns it and Pkg#1. `rng` is unused
+    /// today and kept so callers always hand randomness in (Pkg#1 needs
+    /// none).
+    pub fn start(p: ClientParams, rng: [u8; 16]) -> Result<(ClientSession, Outgoing), Failure> {
+        let nonces = StartingNonces::Default(p.default_nonce);
+        ClientSession::start_with(p, nonces, rng)
+    }
+
+    /// Starts a session from `nonces`: [`StartingNonces::Stored`] for a
+    /// normal session (`p.default_nonce` is then unused); the package flow
+    /// and the nonce exchange are the same as a resync session's.
+    pub fn start_with(
+        p: ClientParams,
+        nonces: StartingNonces,
+        _rng: [u8; 16],
+    ) -> Result<(ClientSession, Outgoing), Failure> {
         let mut s = ClientSession {
             session_id: p.session_id_format.format(p.session_id),
             phase: Phase::Pkg2 { retried: false },
             last_msg_id: 0,
-            client_nonce: default.clone(),
-            server_nonce: default,
+            client_nonce: nonces.client_nonce(),
+            server_nonce: nonces.server_nonce(),
             server_secret: p.server_secret.clone(),
             fresh_client_nonce: None,
             rotated_secret: None,

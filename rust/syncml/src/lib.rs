@@ -21,7 +21,7 @@
 //!     session_id: 7,
 //!     session_id_format: None,
 //!     scheme: AuthScheme::Hmac,
-//!     default_nonce: DefaultNonce::Text,
+//!     nonces: StartingNonces::Default(DefaultNonce::Text),
 //!     management: vec![],
 //!     rotate_server_secret: None,
 //!     max_commands_per_message: None,

@@ -3,6 +3,8 @@
 
 pub use dmnonce_proto::DefaultNonce;
 
+use crate::Nonce;
+
 /// Content type of SyncML DM XML.
 pub const CONTENT_TYPE_XML: &str = "application/vnd.syncml.dm+xml";
 /// Content type of SyncML DM WBXML.
@@ -92,4 +94,42 @@ pub struct DevInfo {
     pub dm_v: String,
     /// `./DevInfo/Lang`.
     pub lang: String,
+}
+
+/// The nonces a session's first credentials use: which kind of session it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartingNonces {
+    /// A resync session (the change request, SCR-DM-NOTI-S-004): both
+    /// sides start from the default nonce, in the reading the fallback
+    /// Package #0 was signed with.
+    Default(DefaultNonce),
+    /// A normal session (a Package #0 signed with the stored server nonce):
+    /// the nonces each side stored at the end of the last session.
+    Stored {
+        /// CLCRED AAuthData: Pkg#1's client credentials use it.
+        client_nonce: Nonce,
+        /// SRVCRED AAuthData: the server's credentials in Pkg#2 use it.
+        server_nonce: Nonce,
+    },
+}
+
+impl StartingNonces {
+    /// The nonce the client's first credentials are computed with.
+    pub fn client_nonce(&self) -> Nonce {
+        match self {
+            StartingNonces::Default(d) => Nonce::new(d.bytes()),
+            StartingNonces::Stored { client_nonce, .. } => client_nonce.clone(),
+        }
+    }
+    /// The nonce the server's first credentials are computed with.
+    pub fn server_nonce(&self) -> Nonce {
+        match self {
+            StartingNonces::Default(d) => Nonce::new(d.bytes()),
+            StartingNonces::Stored { server_nonce, .. } => server_nonce.clone(),
+        }
+    }
+    /// Whether this is the change request's resync session.
+    pub fn is_resync(&self) -> bool {
+        matches!(self, StartingNonces::Default(_))
+    }
 }

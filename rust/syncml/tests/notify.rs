@@ -70,7 +70,7 @@ fn zero_reading_and_no_stored_nonce() {
         cp.default_nonce = reading;
         cp.session_id = pkg.notification.session_id;
         let mut sp = server_params(scheme);
-        sp.default_nonce = DefaultNonce::Zero;
+        sp.nonces = StartingNonces::Default(DefaultNonce::Zero);
         let t = drive(cp, sp, |_, _, _| true);
         assert_eq!(t.messages.len(), 4);
         assert!(t.client_done.is_some(), "{:?}", t.client_failed);

@@ -131,7 +131,7 @@ fn challenge_401_is_retried_once_with_the_challenged_nonce() {
         let mut cp = client_params(enc, scheme);
         cp.default_nonce = DefaultNonce::Zero;
         let mut sp = server_params(scheme);
-        sp.default_nonce = DefaultNonce::Zero;
+        sp.nonces = StartingNonces::Default(DefaultNonce::Zero);
         // Server nonce readings agree; only the client side is off.
         let t = drive(cp, sp.clone(), |i, _, m| {
             if i == 0 {

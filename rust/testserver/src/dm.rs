@@ -18,7 +18,7 @@ use dmnonce_proto::DefaultNonce;
 use dmnonce_syncml::server::SecretRotation;
 use dmnonce_syncml::{
     decode, AuthScheme, NonceCommit, Outgoing, Secret, ServerParams, ServerSession, ServerStep,
-    SessionIdFormat,
+    SessionIdFormat, StartingNonces,
 };
 
 use crate::admin::UpdateError;
@@ -270,7 +270,7 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
             Scheme::Md5 => AuthScheme::Md5,
             Scheme::Hmac => AuthScheme::Hmac,
         },
-        default_nonce: reading,
+        nonces: StartingNonces::Default(reading),
         management: Vec::new(),
         rotate_server_secret,
         max_commands_per_message: None,

@@ -1,9 +1,13 @@
-//! The server role of the resync session, SCR-DM-NOTI-S-004.
+//! The server role of a DM session: the resync session of the change
+//! request (SCR-DM-NOTI-S-004), or a normal session; they differ only in
+//! the nonces they start from ([`ServerParams::nonces`]).
 //!
 //! ```text
 //! Pkg#1 ← client credentials checked with the default client nonce
+//!         (resync) or the stored one (normal session)
 //!         (401/407 + Chal once, then the challenged nonce)
-//! Pkg#2 → Status 212 + Chal: a new client nonce; statuses; management
+//! Pkg#2 → signed with the default (resync) or stored server nonce;
+//!         Status 212 + Chal: a new client nonce; statuses; management
 //!         commands (split over several messages when configured)
 //! Pkg#3 ← client credentials with the new client nonce; its Chal: the new
 //!         server nonce
@@ -37,7 +41,7 @@ enum Phase {
     Over,
 }
 
-/// The server side of one resync session.
+/// The server side of one session (resync or normal).
 #[derive(Debug)]
 pub struct ServerSession {
     p: ServerParams,
@@ -58,15 +62,14 @@ pub struct ServerSession {
 impl ServerSession {
     /// A session waiting for Pkg#1.
     pub fn new(p: ServerParams) -> ServerSession {
-        let default = Nonce::new(p.default_nonce.bytes());
         ServerSession {
             phase: Phase::Pkg1 { challenged: false },
             encoding: Encoding::Xml,
             last_msg_id: 0,
             client_dev: Location::default(),
             session_id_text: String::new(),
-            client_nonce: default.clone(),
-            server_nonce: default,
+            client_nonce: p.nonces.client_nonce(),
+            server_nonce: p.nonces.server_nonce(),
             server_secret: p.server_secret.clone(),
             client_nonce_confirmed: false,
             peer_statuses: Vec::new(),

@@ -2,8 +2,8 @@
 
 use crate::model::Command;
 use crate::{
-    AuthScheme, DefaultNonce, Failure, NonceCommit, Outgoing, Secret, SessionIdFormat,
-    SessionOutcome,
+    AuthScheme, Failure, NonceCommit, Outgoing, Secret, SessionIdFormat, SessionOutcome,
+    StartingNonces,
 };
 
 /// A secret rotation at Pkg#4: Replace `node_uri` with `new_secret`.
@@ -34,8 +34,10 @@ pub struct ServerParams {
     pub session_id_format: Option<SessionIdFormat>,
     /// Credential scheme.
     pub scheme: AuthScheme,
-    /// The default-nonce reading the fallback Package #0 was signed with.
-    pub default_nonce: DefaultNonce,
+    /// The nonces Pkg#1 and Pkg#2 are checked and signed with: the
+    /// default nonce (the reading the fallback Package #0 was signed with)
+    /// for a resync session, the stored nonces for a normal session.
+    pub nonces: StartingNonces,
     /// Management commands to send in Pkg#2 (CmdIDs are renumbered).
     pub management: Vec<Command>,
     /// Rotate the server secret at Pkg#4.

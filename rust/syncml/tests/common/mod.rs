@@ -41,7 +41,7 @@ pub fn server_params(scheme: AuthScheme) -> ServerParams {
         session_id: 0x0A0B,
         session_id_format: None,
         scheme,
-        default_nonce: DefaultNonce::Text,
+        nonces: StartingNonces::Default(DefaultNonce::Text),
         management: Vec::new(),
         rotate_server_secret: None,
         max_commands_per_message: None,
@@ -89,11 +89,24 @@ pub fn rng(counter: &mut u8) -> [u8; 16] {
 pub fn drive(
     cp: ClientParams,
     sp: ServerParams,
+    tamper: impl FnMut(usize, From, &mut Outgoing) -> bool,
+) -> Transcript {
+    let nonces = StartingNonces::Default(cp.default_nonce);
+    drive_from(cp, nonces, sp, tamper)
+}
+
+/// [`drive`] with the client starting from `client_nonces` (a normal
+/// session when they are the stored nonces).
+pub fn drive_from(
+    cp: ClientParams,
+    client_nonces: StartingNonces,
+    sp: ServerParams,
     mut tamper: impl FnMut(usize, From, &mut Outgoing) -> bool,
 ) -> Transcript {
     let mut t = Transcript::default();
     let mut counter = 0u8;
-    let (mut client, mut to_server) = ClientSession::start(cp, rng(&mut counter)).expect("Pkg#1");
+    let (mut client, mut to_server) =
+        ClientSession::start_with(cp, client_nonces, rng(&mut counter)).expect("Pkg#1");
     let mut server = ServerSession::new(sp);
     for _ in 0..20 {
         let i = t.messages.len();
