@@ -5,7 +5,11 @@
 //! timeline.
 //!
 //! A session may start only with the session id of a Package #0 this server
-//! issued (and not yet answered); the notification names the device. Sessions
+//! issued (and not yet answered); the notification names the device and the
+//! kind of session: one signed with the stored server nonce opens a normal
+//! session (Pkg#1 checked with the stored client nonce, Pkg#2 signed with the
+//! stored server nonce), one signed with the default nonce the change
+//! request's resync session. Both rotate both nonces. Sessions
 //! in flight live in memory: after a server restart the device's next message
 //! gets 404 and its session fails cleanly, and the server's next
 //! default-nonce notification starts a new one (docs/field-test.md).
@@ -17,8 +21,8 @@ use dmnonce_proto::digest::md5;
 use dmnonce_proto::DefaultNonce;
 use dmnonce_syncml::server::SecretRotation;
 use dmnonce_syncml::{
-    decode, AuthScheme, NonceCommit, Outgoing, Secret, ServerParams, ServerSession, ServerStep,
-    SessionIdFormat, StartingNonces,
+    decode, AuthScheme, Nonce, NonceCommit, Outgoing, Secret, ServerParams, ServerSession,
+    ServerStep, SessionIdFormat, StartingNonces,
 };
 
 use crate::admin::UpdateError;
@@ -38,9 +42,19 @@ struct LastExchange {
     at_ms: u64,
 }
 
+/// Which session a notification opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// After a stored-nonce Package #0: counted in `sessions_completed`.
+    Normal,
+    /// After a default-nonce Package #0: counted in `resyncs_completed`.
+    Resync,
+}
+
 /// One session in flight.
 struct Live {
     client_name: String,
+    kind: Kind,
     session: ServerSession,
     /// Client messages received so far (1 = Pkg#1, 2 = Pkg#3, ...).
     received: u32,
@@ -168,14 +182,18 @@ fn handle_inner(app: &App, req: &Request) -> Result<Response, Response> {
             Ok(with_fault(app, pkg_out, answer(out)))
         }
         ServerStep::Finish { out, outcome } => {
-            table.live.remove(&sid);
+            let kind = table.live.remove(&sid).map_or(Kind::Resync, |l| l.kind);
             log::info!("Pkg#{pkg_in} from {name} (session {sid:X}): credentials accepted");
-            persist(app, &name, &outcome.commit, Some(sid))?;
+            persist(app, &name, &outcome.commit, Some((sid, kind)))?;
             describe_commit(&name, &outcome.commit);
             table.finished.insert(sid, (name.clone(), remember(&out)));
             log::info!(
                 "Pkg#{pkg_out} to {name}, signed with the new server nonce: \
-                 session {sid:X} complete, server in step with {name}"
+                 {} session {sid:X} complete, server in step with {name}",
+                match kind {
+                    Kind::Normal => "normal",
+                    Kind::Resync => "resync",
+                }
             );
             Ok(with_fault(app, pkg_out, answer(out)))
         }
@@ -222,7 +240,7 @@ fn resend(table: &Table, ids: &[u16], request_md5: &[u8; 16]) -> Option<Response
 fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
     let cfg = &app.config;
     let now = now_ms();
-    let (sid, device, reading) = {
+    let (sid, device, nonces) = {
         let state = app.state();
         let Some((sid, issued)) = ids
             .iter()
@@ -241,12 +259,29 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
             .get(&issued.client_name)
             .cloned()
             .ok_or_else(|| Response::error(404, "the notified device is no longer provisioned"))?;
-        let reading = match issued.signed.as_str() {
-            "default-zero" => DefaultNonce::Zero,
-            "default-text" => DefaultNonce::Text,
-            _ => cfg.default_nonce,
+        let nonces = match issued.signed.as_str() {
+            "stored" => stored_nonces(&device)?,
+            "default-zero" => StartingNonces::Default(DefaultNonce::Zero),
+            "default-text" => StartingNonces::Default(DefaultNonce::Text),
+            _ => StartingNonces::Default(cfg.default_nonce),
         };
-        (sid, device, reading)
+        (sid, device, nonces)
+    };
+    let kind = if nonces.is_resync() {
+        Kind::Resync
+    } else {
+        Kind::Normal
+    };
+    let opened = match &nonces {
+        StartingNonces::Default(DefaultNonce::Text) => {
+            "resync, client credentials checked with the default-text nonce"
+        }
+        StartingNonces::Default(DefaultNonce::Zero) => {
+            "resync, client credentials checked with the default-zero nonce"
+        }
+        StartingNonces::Stored { .. } => {
+            "normal session, client credentials checked with the stored client nonce"
+        }
     };
     let rotate_server_secret = if cfg.rotate_secret {
         let fresh = random16()?;
@@ -270,7 +305,7 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
             Scheme::Md5 => AuthScheme::Md5,
             Scheme::Hmac => AuthScheme::Hmac,
         },
-        nonces: StartingNonces::Default(reading),
+        nonces,
         management: Vec::new(),
         rotate_server_secret,
         max_commands_per_message: None,
@@ -287,18 +322,12 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
         Ok::<(), ()>(())
     })
     .map_err(|_| Response::error(500, "state not saved"))?;
-    log::info!(
-        "session {sid:X} opened by {}: resync, client credentials checked with the {} nonce",
-        device.client_name,
-        match reading {
-            DefaultNonce::Text => "default-text",
-            DefaultNonce::Zero => "default-zero",
-        }
-    );
+    log::info!("session {sid:X} opened by {}: {opened}", device.client_name);
     Ok((
         sid,
         Live {
             client_name: device.client_name,
+            kind,
             session: ServerSession::new(params),
             received: 0,
             last: None,
@@ -306,14 +335,35 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
     ))
 }
 
+/// The nonces a normal session starts from: the ones this server stored for
+/// the device at the end of its last session (or provisioned).
+fn stored_nonces(device: &Device) -> Result<StartingNonces, Response> {
+    match (&device.client_nonce, &device.server_nonce) {
+        (Some(c), Some(s)) => Ok(StartingNonces::Stored {
+            client_nonce: Nonce::new(c.bytes()),
+            server_nonce: Nonce::new(s.bytes()),
+        }),
+        _ => {
+            log::warn!(
+                "/dm: normal session for {} refused: no stored nonces",
+                device.client_name
+            );
+            Err(Response::error(
+                409,
+                "a normal session needs the stored client and server nonces",
+            ))
+        }
+    }
+}
+
 /// Applies a commit to the device and saves the state atomically (before the
 /// answer leaves: a kill after this point loses nothing the device will use).
-/// `finished`: the session with this id completed.
+/// `finished`: the session with this id, of this kind, completed.
 fn persist(
     app: &App,
     name: &str,
     commit: &NonceCommit,
-    finished: Option<u16>,
+    finished: Option<(u16, Kind)>,
 ) -> Result<(), Response> {
     let r = app.update(|state: &mut ServerState| {
         let d: &mut Device = state.devices.get_mut(name).ok_or(())?;
@@ -326,9 +376,11 @@ fn persist(
         if let Some(s) = &commit.server_secret {
             d.server_password = String::from_utf8_lossy(s.as_bytes()).into_owned();
         }
-        if let Some(sid) = finished {
-            d.sessions_completed += 1;
-            d.resyncs_completed += 1;
+        if let Some((sid, kind)) = finished {
+            match kind {
+                Kind::Normal => d.sessions_completed += 1,
+                Kind::Resync => d.resyncs_completed += 1,
+            }
             d.last_error = None;
             state.issued.remove(&sid);
         }

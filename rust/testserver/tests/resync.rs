@@ -11,7 +11,7 @@ use common::Server;
 use dmnonce_proto::{verify, DefaultNonce, Fallback, Package0, Verdict};
 use dmnonce_syncml::{
     AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, Nonce, Secret, SessionIdFormat,
-    Step,
+    StartingNonces, Step,
 };
 use serde_json::json;
 
@@ -45,21 +45,37 @@ fn notify(server: &Server, name: &str, nonce: &str) -> Package0 {
     Package0::decode(&r.body).expect("a Package #0")
 }
 
+fn resync(reading: DefaultNonce) -> StartingNonces {
+    StartingNonces::Default(reading)
+}
+
+/// The nonces `add_device` provisions, as a normal session starts from them.
+fn provisioned() -> StartingNonces {
+    StartingNonces::Stored {
+        client_nonce: Nonce::new(CLIENT_NONCE),
+        server_nonce: Nonce::new(SERVER_NONCE),
+    }
+}
+
 fn verdict(pkg: &Package0, secret: &[u8], stored: &[u8]) -> Verdict {
     verify(pkg, secret, &[stored], Fallback::default())
 }
 
-/// Runs the device side of a resync session for `pkg` against the server;
-/// returns (new client nonce, new server nonce, server secret now in use).
-fn run_device_session(
+/// The device's session settings for `pkg` (the default-nonce reading only
+/// matters to a resync session).
+fn device_params(
     server: &Server,
     name: &str,
     pkg: &Package0,
     scheme: AuthScheme,
     encoding: Encoding,
-    reading: DefaultNonce,
-) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let params = ClientParams {
+    nonces: &StartingNonces,
+) -> ClientParams {
+    let reading = match nonces {
+        StartingNonces::Default(r) => *r,
+        StartingNonces::Stored { .. } => DefaultNonce::Text, // unused
+    };
+    ClientParams {
         server_id: pkg.notification.server_id.clone(),
         client_name: name.into(),
         server_uri: format!("http://{}/dm", server.addr),
@@ -79,8 +95,22 @@ fn run_device_session(
         },
         max_msg_size: None,
         server_secret_uri: Some("./DMAcc/dmnonce-test/AppAuth/SRVCRED/AAuthSecret".into()),
-    };
-    let (mut session, mut out) = ClientSession::start(params, [7; 16]).expect("Pkg#1");
+    }
+}
+
+/// Runs the device side of a session for `pkg` against the server (resync
+/// or normal, after `nonces`); returns (new client nonce, new server nonce,
+/// server secret now in use).
+fn run_device_session(
+    server: &Server,
+    name: &str,
+    pkg: &Package0,
+    scheme: AuthScheme,
+    encoding: Encoding,
+    nonces: StartingNonces,
+) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let params = device_params(server, name, pkg, scheme, encoding, &nonces);
+    let (mut session, mut out) = ClientSession::start_with(params, nonces, [7; 16]).expect("Pkg#1");
     for round in 0..6 {
         let mut extra = Vec::new();
         if let Some(h) = &out.hmac_header {
@@ -141,8 +171,14 @@ fn resync_round_trip(scheme: &str, encoding: &str) {
         (_, "wbxml") => (AuthScheme::Md5, Encoding::Wbxml),
         _ => (AuthScheme::Md5, Encoding::Xml),
     };
-    let (_cn, sn, secret) =
-        run_device_session(&server, "dev-1", &fallback, s, e, DefaultNonce::Text);
+    let (_cn, sn, secret) = run_device_session(
+        &server,
+        "dev-1",
+        &fallback,
+        s,
+        e,
+        resync(DefaultNonce::Text),
+    );
 
     // In step: the server's next stored-nonce Pkg#0 verifies with the new nonce.
     let after = notify(&server, "dev-1", "stored");
@@ -151,7 +187,8 @@ fn resync_round_trip(scheme: &str, encoding: &str) {
 
     let info = server.get("/admin/devices/dev-1").json();
     assert_eq!(info["resyncs_completed"], 1);
-    assert_eq!(info["sessions_completed"], 1);
+    // A resync is not a normal session.
+    assert_eq!(info["sessions_completed"], 0);
     assert_eq!(info["last_session_id"], fallback.notification.session_id);
     assert!(info["last_error"].is_null());
 
@@ -185,14 +222,19 @@ fn restore_brings_back_the_old_nonces_case_2() {
     let server = Server::start(dir.path(), &[]);
     add_device(&server, "dev-2", "md5", "xml");
     assert_eq!(server.post_json("/admin/snapshot", &json!({})).status, 200);
-    let fallback = notify(&server, "dev-2", "zero");
+    // A normal session (stored-nonce Package #0) rotates both nonces.
+    let normal = notify(&server, "dev-2", "stored");
     let (_, sn, _) = run_device_session(
         &server,
         "dev-2",
-        &fallback,
+        &normal,
         AuthScheme::Md5,
         Encoding::Xml,
-        DefaultNonce::Zero,
+        provisioned(),
+    );
+    assert_eq!(
+        server.get("/admin/devices/dev-2").json()["sessions_completed"],
+        1
     );
     assert_eq!(
         verdict(
@@ -214,9 +256,11 @@ fn restore_brings_back_the_old_nonces_case_2() {
         verdict(&stale, SERVER_PW.as_bytes(), SERVER_NONCE),
         Verdict::Stored { index: 0 }
     );
+    let info = server.get("/admin/devices/dev-2").json();
+    assert_eq!(info["resyncs_completed"], 0, "{info}");
     assert_eq!(
-        server.get("/admin/devices/dev-2").json()["resyncs_completed"],
-        0
+        info["sessions_completed"], 0,
+        "the backup predates it: {info}"
     );
 }
 
@@ -399,7 +443,7 @@ fn rotate_secret_replaces_the_server_secret_at_pkg4() {
         &fallback,
         AuthScheme::Md5,
         Encoding::Xml,
-        DefaultNonce::Text,
+        resync(DefaultNonce::Text),
     );
     assert_ne!(
         secret,
@@ -547,7 +591,7 @@ fn crash_after_pkg2_keeps_the_committed_nonce_and_refuses_the_orphan_pkg3() {
         &again,
         AuthScheme::Md5,
         Encoding::Xml,
-        DefaultNonce::Text,
+        resync(DefaultNonce::Text),
     );
     assert_eq!(
         verdict(
@@ -556,5 +600,133 @@ fn crash_after_pkg2_keeps_the_committed_nonce_and_refuses_the_orphan_pkg3() {
             &sn
         ),
         Verdict::Stored { index: 0 }
+    );
+}
+
+fn normal_round_trip(scheme: &str, encoding: &str, s: AuthScheme, e: Encoding) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    add_device(&server, "dev-n", scheme, encoding);
+    // A stored-nonce Package #0 opens a normal session from the stored
+    // nonces; the next one starts from the nonces the first one exchanged.
+    let first = notify(&server, "dev-n", "stored");
+    let (cn, sn, _) = run_device_session(&server, "dev-n", &first, s, e, provisioned());
+    assert_ne!(sn, SERVER_NONCE);
+    assert_ne!(cn, CLIENT_NONCE);
+    let second = notify(&server, "dev-n", "stored");
+    assert_eq!(
+        verdict(&second, SERVER_PW.as_bytes(), &sn),
+        Verdict::Stored { index: 0 }
+    );
+    let rotated = StartingNonces::Stored {
+        client_nonce: Nonce::new(cn),
+        server_nonce: Nonce::new(sn.clone()),
+    };
+    // (The test device draws the same "random" server nonce every session.)
+    let (_, sn2, _) = run_device_session(&server, "dev-n", &second, s, e, rotated);
+    let after = notify(&server, "dev-n", "stored");
+    assert_eq!(
+        verdict(&after, SERVER_PW.as_bytes(), &sn2),
+        Verdict::Stored { index: 0 }
+    );
+    let info = server.get("/admin/devices/dev-n").json();
+    assert_eq!(info["sessions_completed"], 2, "{info}");
+    assert_eq!(info["resyncs_completed"], 0, "{info}");
+    assert_eq!(info["last_session_id"], second.notification.session_id);
+    let log = server.log();
+    assert!(
+        log.contains("normal session, client credentials checked with the stored client nonce"),
+        "{log}"
+    );
+    assert!(log.contains("normal session"), "{log}");
+    for leaked in [B64.encode(&sn), B64.encode(&sn2), B64.encode(CLIENT_NONCE)] {
+        assert!(!log.contains(&leaked), "log leaks a nonce");
+    }
+}
+
+#[test]
+fn stored_nonce_notification_opens_a_normal_session_md5_xml() {
+    normal_round_trip("md5", "xml", AuthScheme::Md5, Encoding::Xml);
+}
+
+#[test]
+fn stored_nonce_notification_opens_a_normal_session_hmac_wbxml() {
+    normal_round_trip("hmac", "wbxml", AuthScheme::Hmac, Encoding::Wbxml);
+}
+
+/// Posts Pkg#1 of a session started from `nonces`; returns the code of the
+/// server's status for its header.
+fn pkg1_answer(server: &Server, name: &str, pkg: &Package0, nonces: StartingNonces) -> u16 {
+    let params = device_params(server, name, pkg, AuthScheme::Md5, Encoding::Xml, &nonces);
+    let (_, pkg1) = ClientSession::start_with(params, nonces, [7; 16]).expect("Pkg#1");
+    let reply = server.post("/dm", pkg1.content_type, &pkg1.body, &[]);
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let (msg, _) = dmnonce_syncml::decode(&reply.body).expect("a SyncML answer");
+    msg.body
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            dmnonce_syncml::model::Command::Status(s) if s.cmd_ref == 0 => Some(s.code),
+            _ => None,
+        })
+        .expect("a status for the header")
+}
+
+#[test]
+fn a_pkg1_of_the_wrong_kind_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    add_device(&server, "dev-k", "md5", "xml");
+    // Normal-session notification, Pkg#1 signed with the default nonce.
+    let normal = notify(&server, "dev-k", "stored");
+    let code = pkg1_answer(&server, "dev-k", &normal, resync(DefaultNonce::Text));
+    assert_eq!(code, 401);
+    // Resync notification, Pkg#1 signed with the stored client nonce.
+    let fallback = notify(&server, "dev-k", "text");
+    assert_eq!(pkg1_answer(&server, "dev-k", &fallback, provisioned()), 401);
+    // The server still holds the provisioned nonces; nothing was counted.
+    let stored = notify(&server, "dev-k", "stored");
+    assert_eq!(
+        verdict(&stored, SERVER_PW.as_bytes(), SERVER_NONCE),
+        Verdict::Stored { index: 0 }
+    );
+    let info = server.get("/admin/devices/dev-k").json();
+    assert_eq!(info["sessions_completed"], 0, "{info}");
+    assert_eq!(info["resyncs_completed"], 0, "{info}");
+}
+
+#[test]
+fn a_normal_session_needs_both_stored_nonces() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let r = server.post_json(
+        "/admin/devices",
+        &json!({
+            "client_name": "half", "server_password": SERVER_PW, "client_password": CLIENT_PW,
+            "server_nonce_b64": B64.encode(SERVER_NONCE),
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let pkg = notify(&server, "half", "stored");
+    let params = device_params(
+        &server,
+        "half",
+        &pkg,
+        AuthScheme::Md5,
+        Encoding::Xml,
+        &provisioned(),
+    );
+    let (_, pkg1) = ClientSession::start_with(params, provisioned(), [7; 16]).expect("Pkg#1");
+    let reply = server.post("/dm", pkg1.content_type, &pkg1.body, &[]);
+    assert_eq!(
+        reply.status,
+        409,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
     );
 }
