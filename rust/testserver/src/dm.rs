@@ -283,7 +283,9 @@ fn start(app: &App, ids: &[u16]) -> Result<(u16, Live), Response> {
             "normal session, client credentials checked with the stored client nonce"
         }
     };
-    let rotate_server_secret = if cfg.rotate_secret {
+    // Step 6 of the change request is part of the resync procedure; a
+    // normal session only rotates the nonces.
+    let rotate_server_secret = if cfg.rotate_secret && kind == Kind::Resync {
         let fresh = random16()?;
         let text: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
         Some(SecretRotation {

@@ -730,3 +730,30 @@ fn a_normal_session_needs_both_stored_nonces() {
         String::from_utf8_lossy(&reply.body)
     );
 }
+
+#[test]
+fn rotate_secret_leaves_normal_sessions_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--rotate-secret"]);
+    add_device(&server, "dev-r", "md5", "xml");
+    let pkg = notify(&server, "dev-r", "stored");
+    let (_, sn, secret) = run_device_session(
+        &server,
+        "dev-r",
+        &pkg,
+        AuthScheme::Md5,
+        Encoding::Xml,
+        provisioned(),
+    );
+    assert_eq!(
+        secret,
+        SERVER_PW.as_bytes(),
+        "no Replace in a normal session"
+    );
+    let after = notify(&server, "dev-r", "stored");
+    assert_eq!(
+        verdict(&after, SERVER_PW.as_bytes(), &sn),
+        Verdict::Stored { index: 0 }
+    );
+    assert!(!server.log().contains("AuthSecret for dev-r replaced"));
+}
