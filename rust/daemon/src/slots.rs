@@ -22,10 +22,16 @@ pub struct Slots {
     max_per_uid: usize,
 }
 
+/// Connections held, by peer uid (uids holding none are absent).
 #[derive(Default)]
 struct Table {
-    total: usize,
     by_uid: HashMap<u32, usize>,
+}
+
+impl Table {
+    fn total(&self) -> usize {
+        self.by_uid.values().sum()
+    }
 }
 
 /// A taken slot; dropping it gives the slot back.
@@ -51,7 +57,7 @@ impl Slots {
     /// Takes a slot for a peer with this uid.
     pub fn take(&self, uid: u32) -> Result<Slot, NoSlot> {
         let mut t = self.table();
-        if t.total >= self.max_total {
+        if t.total() >= self.max_total {
             return Err(NoSlot::Full);
         }
         let held = t.by_uid.entry(uid).or_insert(0);
@@ -59,7 +65,6 @@ impl Slots {
             return Err(NoSlot::UidShare);
         }
         *held += 1;
-        t.total += 1;
         Ok(Slot {
             slots: self.clone(),
             uid,
@@ -70,7 +75,6 @@ impl Slots {
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut t = self.slots.table();
-        t.total = t.total.saturating_sub(1);
         if let Some(n) = t.by_uid.get_mut(&self.uid) {
             *n -= 1;
             if *n == 0 {
@@ -112,6 +116,6 @@ mod tests {
             drop(slots.take(uid).unwrap());
         }
         assert!(slots.table().by_uid.is_empty());
-        assert_eq!(slots.table().total, 0);
+        assert_eq!(slots.table().total(), 0);
     }
 }

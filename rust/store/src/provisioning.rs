@@ -232,16 +232,7 @@ impl ProvisioningMirror {
         current: &AuthSecret,
         previous: Option<&AuthSecret>,
     ) -> Result<bool> {
-        let n = self.lock().execute(
-            "UPDATE provisioning SET server_secret = ?1, server_secret_previous = ?2
-             WHERE server_id = ?3",
-            params![
-                current.expose(),
-                previous.map(AuthSecret::expose),
-                server_id
-            ],
-        )?;
-        Ok(n > 0)
+        set_server_secrets_in(&self.lock(), server_id, current, previous)
     }
 
     /// Copies every account of `store` that the mirror lacks (accounts made
@@ -290,20 +281,31 @@ impl ProvisioningMirror {
             }
         }
         for (id, s) in &secrets_differ {
-            tx.execute(
-                "UPDATE provisioning SET server_secret = ?1, server_secret_previous = ?2
-                 WHERE server_id = ?3",
-                params![
-                    s.server_secret.expose(),
-                    s.server_secret_previous.as_ref().map(AuthSecret::expose),
-                    id
-                ],
-            )?;
+            set_server_secrets_in(&tx, id, &s.server_secret, s.server_secret_previous.as_ref())?;
             sync.secrets_updated.push(id.clone());
         }
         tx.commit()?;
         Ok(sync)
     }
+}
+
+/// Writes an entry's server secrets; returns whether the entry exists.
+fn set_server_secrets_in(
+    conn: &Connection,
+    server_id: &str,
+    current: &AuthSecret,
+    previous: Option<&AuthSecret>,
+) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE provisioning SET server_secret = ?1, server_secret_previous = ?2
+         WHERE server_id = ?3",
+        params![
+            current.expose(),
+            previous.map(AuthSecret::expose),
+            server_id
+        ],
+    )?;
+    Ok(n > 0)
 }
 
 fn same_secret(a: Option<&AuthSecret>, b: Option<&AuthSecret>) -> bool {
