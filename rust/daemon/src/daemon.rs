@@ -24,6 +24,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// Another daemon holds the state directory, or its lock file failed.
+    #[error(transparent)]
+    Locked(#[from] crate::state_dir::LockError),
     /// The key file or the store could not be opened.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -47,6 +50,9 @@ pub struct Daemon {
     wake_tx: UnixStream,
     #[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
     _ofono: Option<crate::ofono::OfonoAgent>,
+    /// Held until [`Daemon::run`] has stopped every session and
+    /// checkpointed the store (the last field: dropped last).
+    _state_lock: crate::state_dir::StateLock,
 }
 
 /// Asks a running daemon to stop (from a signal thread or a test).
@@ -78,6 +84,8 @@ impl Daemon {
         };
         std::fs::create_dir_all(dir).map_err(dir_err)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(dir_err)?;
+        // Before the key and the store: a second daemon must not touch them.
+        let state_lock = crate::state_dir::lock(dir)?;
         let key = KeyFile::load_or_create(&config.key_path())?;
         let mirror_path = config.provisioning_path();
         let mirror = crate::provisioning::open(&mirror_path, &key);
@@ -133,6 +141,7 @@ impl Daemon {
             wake_tx,
             #[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
             _ofono: ofono,
+            _state_lock: state_lock,
         })
     }
 

@@ -47,6 +47,7 @@ pub mod resync;
 mod server;
 pub mod shared;
 mod slots;
+pub mod state_dir;
 #[allow(unsafe_code)]
 mod sys;
 pub mod verification;

@@ -1,6 +1,6 @@
 //! The few OS calls std does not offer: peer credentials, the uid, signal
-//! masks, and adopting an inherited listening socket. Every `unsafe` block
-//! of the daemon is here.
+//! masks, adopting an inherited listening socket, and the state directory's
+//! lock. Every `unsafe` block of the daemon is here.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
@@ -10,6 +10,29 @@ use std::os::unix::net::{UnixListener, UnixStream};
 pub fn own_uid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { libc::getuid() }
+}
+
+/// Takes an exclusive `flock(2)` on `file` without waiting: `Ok(false)`
+/// when another open file description holds it. flock and not a POSIX
+/// record lock: a record lock belongs to the process and is silently
+/// dropped when *any* descriptor of the file is closed (a library opening
+/// the lock file would end it); a flock belongs to this descriptor alone
+/// and ends when it is closed, i.e. at the latest when the process exits,
+/// however it exits.
+pub fn try_lock_exclusive(file: &std::fs::File) -> io::Result<bool> {
+    loop {
+        // SAFETY: flock on a descriptor `file` owns for the whole call.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(true);
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
 }
 
 /// The uid of the process at the other end of a Unix stream socket

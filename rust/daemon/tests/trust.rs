@@ -1,0 +1,73 @@
+//! Trust boundaries (issue 17) with real processes: one daemon per state
+//! directory, the state directory's owner, secrets kept out of dmnoncectl's
+//! errors, peer text kept from forging log lines, and the checks on
+//! `account_add`'s input.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use support::Daemon;
+
+/// Runs dmnonced in the foreground until it exits (or 10 s pass).
+fn run_daemon(config: &Path, state: &Path, socket: &Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmnonced"))
+        .arg("--config")
+        .arg(config)
+        .arg("--state-dir")
+        .arg(state)
+        .arg("--socket")
+        .arg(socket)
+        .arg("-v")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dmnonced");
+    if support::wait_timeout(&mut child, Duration::from_secs(10)).is_none() {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "dmnonced kept running:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_second_daemon_on_the_same_state_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Daemon::start(dir.path(), "");
+    let lock = dir.path().join("state/dmnonced.lock");
+    let recorded = std::fs::read_to_string(&lock).unwrap();
+    assert_eq!(recorded.trim(), first.pid().to_string());
+
+    // Same state directory, its own socket: the socket test alone let it in.
+    let other = dir.path().join("other.sock");
+    let out = run_daemon(&first.config, &dir.path().join("state"), &other);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("in use by another dmnonced (pid {};", first.pid())),
+        "{err}"
+    );
+    assert!(!err.contains("dmnonced ready"), "{err}");
+    assert!(!other.exists(), "the refused daemon bound its socket");
+
+    // The first one still serves, and its lock file is untouched.
+    first.client().hello().unwrap();
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), recorded);
+
+    // Once it stopped, the state directory is free again.
+    let config = first.config.clone();
+    assert_eq!(first.stop(), Some(0));
+    let mut second = Daemon::start_with(dir.path(), &config);
+    assert!(second.alive());
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap().trim(),
+        second.pid().to_string()
+    );
+}
