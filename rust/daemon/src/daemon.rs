@@ -1,9 +1,7 @@
 //! Start-up and shut-down: state directory, key, store, control socket,
 //! pending work, the ofono agent; then serve until SIGTERM/SIGINT.
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -16,14 +14,10 @@ use crate::shared::{lock, now, Shared};
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The state directory could not be created or secured.
-    #[error("state directory {path}: {source}")]
-    StateDir {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The state directory could not be created or secured, or another
+    /// uid owns it.
+    #[error(transparent)]
+    StateDir(#[from] crate::state_dir::DirError),
     /// Another daemon holds the state directory, or its lock file failed.
     #[error(transparent)]
     Locked(#[from] crate::state_dir::LockError),
@@ -78,12 +72,7 @@ impl Daemon {
         // Fail early on a bad CA file rather than at the first resync.
         crate::http::Transport::new(&config.http)?;
         let dir = &config.state_dir;
-        let dir_err = |source| StartError::StateDir {
-            path: dir.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(dir_err)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(dir_err)?;
+        crate::state_dir::prepare(dir)?;
         // Before the key and the store: a second daemon must not touch them.
         let state_lock = crate::state_dir::lock(dir)?;
         let key = KeyFile::load_or_create(&config.key_path())?;

@@ -1,5 +1,13 @@
-//! The state directory is the daemon's alone: one dmnonced at a time holds
-//! its lock file (docs/configuration.md, "One daemon per state directory").
+//! The state directory is the daemon's alone: it belongs to the daemon's
+//! uid, and one dmnonced at a time holds its lock file
+//! (docs/configuration.md, "The state directory").
+//!
+//! Whoever owns the directory can rename and replace the files in it —
+//! `store.key` above all — whatever its mode says; and `chmod` by root
+//! succeeds on anyone's directory. So a directory another uid owns is
+//! refused before anything is created, read or chmod-ed in it. It is not
+//! taken over with `chown` either, even as root: what its owner may have put
+//! there already (a planted key, a hard link, a symlink) would be adopted.
 //!
 //! Everything that keeps a single daemon honest lives in its memory — the
 //! one-session-per-account guard, the SMS reassembler, the event bus — so
@@ -10,12 +18,60 @@
 //! store is opened.
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Name of the lock file in the state directory.
 pub const LOCK_FILE: &str = "dmnonced.lock";
+
+/// Why the state directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    /// It could not be created, examined or secured.
+    #[error("state directory {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Another uid owns it.
+    #[error(
+        "state directory {path} is owned by uid {owner}, not by uid {euid} that dmnonced \
+         runs as: that user could replace the key and the store in it; refusing to use it \
+         (check its content and chown it to uid {euid}, or choose another --state-dir)"
+    )]
+    Owner {
+        /// The directory.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// Our effective uid.
+        euid: u32,
+    },
+}
+
+/// Creates the state directory if needed, checks that it is ours, and
+/// gives it mode 0700.
+pub fn prepare(dir: &Path) -> Result<(), DirError> {
+    let io = |source| DirError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    // Followed through a symlink: the directory used is the one checked.
+    let meta = std::fs::metadata(dir).map_err(io)?;
+    let euid = crate::sys::effective_uid();
+    if meta.uid() != euid {
+        return Err(DirError::Owner {
+            path: dir.to_path_buf(),
+            owner: meta.uid(),
+            euid,
+        });
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+}
 
 /// Why the state directory could not be locked.
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,13 @@ pub fn own_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// The daemon's effective uid: the owner of the files it creates, so the
+/// one the state directory must belong to.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Takes an exclusive `flock(2)` on `file` without waiting: `Ok(false)`
 /// when another open file description holds it. flock and not a POSIX
 /// record lock: a record lock belongs to the process and is silently

@@ -71,3 +71,46 @@ fn a_second_daemon_on_the_same_state_directory_is_refused() {
         second.pid().to_string()
     );
 }
+
+#[test]
+fn a_state_directory_owned_by_another_uid_is_refused() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to give the directory to another uid");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dmnonced.toml"), support::config_text("")).unwrap();
+    // Pre-created by `nobody`, open to everyone.
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::os::unix::fs::chown(&state, Some(65534), Some(65534)).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+
+    let out = run_daemon(
+        &dir.path().join("dmnonced.toml"),
+        &state,
+        &dir.path().join("d.sock"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "state directory {} is owned by uid 65534, not by uid 0",
+            state.display()
+        )),
+        "{err}"
+    );
+    // Refused before anything was created or changed in it.
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0);
+    let meta = std::fs::metadata(&state).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o777);
+
+    // Given back to us, the same directory is used (and closed to others).
+    std::os::unix::fs::chown(&state, Some(0), Some(0)).unwrap();
+    let d = Daemon::start(dir.path(), "");
+    d.client().hello().unwrap();
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
