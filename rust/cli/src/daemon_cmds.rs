@@ -254,9 +254,12 @@ pub fn account(conn: &Connection, cmd: &AccountCommand) -> Result<ExitCode> {
     match cmd {
         AccountCommand::Add(a) => {
             let raw = input::read_all(Some(Path::new(&a.secrets_file)), "the secrets file")?;
-            // serde_json's message names the field, never the value.
-            let secrets: Secrets =
-                serde_json::from_slice(&raw).map_err(|e| anyhow::anyhow!("secrets file: {e}"))?;
+            // serde_json's own message quotes the offending value or key,
+            // which here may be a password: the protocol crate's redaction
+            // (the one the daemon applies to requests) drops it.
+            let secrets: Secrets = serde_json::from_slice(&raw).map_err(|e| {
+                anyhow::anyhow!("secrets file: {}", dmnonce_control::redact_json_error(&e))
+            })?;
             let spec = AccountSpec {
                 server_id: a.server_id.clone(),
                 server_url: a.server_url.clone(),

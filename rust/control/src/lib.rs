@@ -34,9 +34,26 @@ pub fn b64_encode(bytes: &[u8]) -> String {
 
 /// Decodes a binary field; the error names the field so that a client sees
 /// which part of its request was wrong.
+///
+/// The error gives the position of a bad character, never the character:
+/// base64's own message quotes it, and these fields carry nonces
+/// (`server_nonce_b64` of `account_add`, `next_nonce_b64`).
 pub fn b64_decode(field: &str, text: &str) -> Result<Vec<u8>, WireError> {
-    use base64::Engine;
+    use base64::{DecodeError, Engine};
     base64::engine::general_purpose::STANDARD
         .decode(text.trim())
-        .map_err(|e| WireError::new(ErrorCode::BadRequest, format!("{field}: not Base64 ({e})")))
+        .map_err(|e| {
+            let why = match e {
+                DecodeError::InvalidByte(at, _) => format!("invalid character at offset {at}"),
+                DecodeError::InvalidLastSymbol(at, _) => {
+                    format!("invalid last character at offset {at}")
+                }
+                DecodeError::InvalidLength(_) => "invalid length".to_string(),
+                DecodeError::InvalidPadding => "invalid padding".to_string(),
+            };
+            WireError::new(
+                ErrorCode::BadRequest,
+                format!("{field}: not Base64 ({why})"),
+            )
+        })
 }

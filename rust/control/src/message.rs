@@ -473,40 +473,73 @@ pub fn parse_request(line: &str) -> Result<(u64, Request), (Option<u64>, WireErr
     serde_json::from_value(value)
         .map(|request| (id, request))
         .map_err(|e| {
-            let message = redact_values(&e.to_string());
+            let message = redact_json_error(&e);
             (Some(id), WireError::new(ErrorCode::BadRequest, message))
         })
 }
 
-/// serde quotes the offending value in its messages (`invalid type: string
-/// "…"`, ``unknown variant `…` ``). A client that put a secret into the
-/// wrong field must not get it echoed into a response, a log or a Java
-/// exception, so every quoted value is dropped; field names (which serde
-/// quotes only in `missing field`/`unknown field`) stay, they are ours.
-fn redact_values(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(start) = rest.find(['"', '`']) {
-        let quote = rest[start..].chars().next().unwrap_or('"');
-        let before = &rest[..start];
-        out.push_str(before);
-        let after = &rest[start + 1..];
-        let Some(end) = after.find(quote) else {
-            out.push_str("<value>");
-            return out;
-        };
-        let keeps_name = before.ends_with("missing field ") || before.ends_with("unknown field ");
-        if keeps_name {
-            out.push(quote);
-            out.push_str(&after[..end]);
-            out.push(quote);
-        } else {
-            out.push_str("<value>");
-        }
-        rest = &after[end + 1..];
+/// A serde_json error as it may be shown to a user, logged or sent back:
+/// without any value from the input. Every place that reports a JSON
+/// document that may hold a secret (a request, `dmnoncectl`'s secrets file)
+/// goes through here.
+///
+/// serde_json's syntax and end-of-input messages are fixed texts that never
+/// quote the input, so they stay whole. Data errors quote the offending
+/// value (``invalid type: integer `73194620` ``, `invalid value: string
+/// "…"`, ``unknown variant `…` ``) or the offending key (``unknown field
+/// `…` `` — a secret typed where a key belongs); that part is replaced by
+/// `<value>`. What stays is ours: serde's `, expected …` description of the
+/// type (derived from our field and variant names), the names in `missing
+/// field`/`duplicate field` (only ever our static field names), and the
+/// position.
+pub fn redact_json_error(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Data => redact_values(&e.to_string()),
+        _ => e.to_string(),
     }
-    out.push_str(rest);
-    out
+}
+
+fn redact_values(message: &str) -> String {
+    // serde_json appends " at line L column C" to what serde said.
+    let (said, position) = match message.rfind(" at line ") {
+        Some(i) if is_position(&message[i..]) => message.split_at(i),
+        _ => (message, ""),
+    };
+    if said.starts_with("missing field ") || said.starts_with("duplicate field ") {
+        return message.to_string();
+    }
+    // The description of what was expected is always the end of serde's
+    // message, so it is found from the end: a value containing
+    // ", expected " cannot push its own text into the kept part.
+    let ours = [", there are no fields", ", there are no variants"]
+        .iter()
+        .find(|s| said.ends_with(**s))
+        .map(|s| said.len() - s.len())
+        .or_else(|| said.rfind(", expected "));
+    let (theirs, ours) = said.split_at(ours.unwrap_or(said.len()));
+    // From the first quote to the last one: a value may itself contain
+    // quotes or backticks (serde does not escape backticks), so pairing
+    // quotes one by one could end a value early and show its rest.
+    let redacted = match (theirs.find(['"', '`']), theirs.rfind(['"', '`'])) {
+        (Some(first), Some(last)) if last > first => {
+            format!("{}<value>{}", &theirs[..first], &theirs[last + 1..])
+        }
+        (Some(first), _) => format!("{}<value>", &theirs[..first]),
+        _ => theirs.to_string(),
+    };
+    format!("{redacted}{ours}{position}")
+}
+
+/// Whether `s` is exactly serde_json's ` at line L column C`.
+fn is_position(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix(" at line ") else {
+        return false;
+    };
+    let Some((line, column)) = rest.split_once(" column ") else {
+        return false;
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(line) && digits(column)
 }
 
 /// Serialises a response line. `id` is 0 when the request's id was unreadable.
@@ -673,6 +706,58 @@ mod tests {
             "field names stay: {}",
             err.message
         );
+    }
+
+    #[test]
+    fn json_errors_lose_every_value_and_keep_our_names() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Doc {
+            password: String,
+            kind: Option<AuthScheme>,
+        }
+        let parse = |text: &str| {
+            let e = serde_json::from_str::<Doc>(text).unwrap_err();
+            (e.to_string(), redact_json_error(&e))
+        };
+        // Values and keys the caller typed, including ones built to break
+        // the quote pairing or to look like serde's own words.
+        for text in [
+            r#"{"password": 73194620}"#,
+            r#"{"password": true}"#,
+            r#"{"password": "p", "kind": "hunter2"}"#,
+            r#"{"hunter2": "p"}"#,
+            r#"{"hun`ter2": "p"}"#,
+            r#"{"password": "p", "kind": "x`, expected `hunter2"}"#,
+            r#"{"hunter2, expected `x` at line 1 column 2": 1}"#,
+            r#"{"password": "p", "kind": "hun\"ter2"}"#,
+        ] {
+            let (raw, shown) = parse(text);
+            assert!(
+                raw.contains("ter2") || raw.contains("73194620") || raw.contains("true"),
+                "the test input reaches serde's message: {raw}"
+            );
+            for secret in ["hunter2", "ter2", "73194620", "true"] {
+                assert!(!shown.contains(secret), "{text} -> {shown}");
+            }
+            assert!(shown.contains("<value>"), "{shown}");
+            assert!(
+                shown.contains(" at line 1 column "),
+                "position kept: {shown}"
+            );
+        }
+        let (_, shown) = parse(r#"{"hunter2": "p"}"#);
+        assert!(
+            shown.starts_with("unknown field <value>, expected `password` or `kind` at line 1"),
+            "{shown}"
+        );
+        let (_, shown) = parse(r#"{"kind": "md5"}"#);
+        assert_eq!(shown, "missing field `password` at line 1 column 15");
+        // Syntax errors never quote the input and stay whole.
+        let (raw, shown) = parse(r#"{"password" "hunter2"}"#);
+        assert_eq!(shown, raw);
+        assert!(shown.starts_with("expected `:`"), "{shown}");
     }
 
     #[test]

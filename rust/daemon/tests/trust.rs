@@ -114,3 +114,42 @@ fn a_state_directory_owned_by_another_uid_is_refused() {
     let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
 }
+
+#[test]
+fn a_bad_nonce_in_the_secrets_file_is_not_quoted_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "");
+    // A Base64 nonce with one character outside the alphabet: base64's own
+    // message would quote that character's code (126 for `~`).
+    let secrets = serde_json::json!({
+        "server_password": "Srv-Secret-0", "client_password": "Cli-Secret-1",
+        "server_nonce_b64": "c2Vj~mV0",
+    });
+    let out = d.ctl(
+        &[
+            "account",
+            "add",
+            "--server-id",
+            "dm.trust.test",
+            "--server-url",
+            "http://127.0.0.1:9/dm",
+            "--client-name",
+            "device-1",
+            "--secrets-file",
+            "-",
+        ],
+        Some(secrets.to_string().as_bytes()),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("server_nonce_b64: not Base64 (invalid character at offset 4)"),
+        "{err}"
+    );
+    for value in ["126", "~", "c2Vj", "Srv-Secret-0", "Cli-Secret-1"] {
+        assert!(!err.contains(value), "{value} echoed: {err}");
+        assert!(!d.log().contains(value), "{value} logged: {}", d.log());
+    }
+    // Nothing was added; the daemon still serves.
+    assert!(d.client().account_list().unwrap().is_empty());
+}
