@@ -14,7 +14,7 @@ use dmnonce_control::Event;
 use dmnonce_proto::{DefaultNonce, Package0};
 use dmnonce_store::{
     AuditEvent, AuthScheme as StoreScheme, AuthSecret, Encoding as StoreEncoding, Nonce, PendingId,
-    PendingKind, ResyncCommit, SecretSlot, SyncState,
+    PendingKind, ResyncCommit, SecretConfirmation, SecretSlot, SyncState,
 };
 use dmnonce_syncml::{
     AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, NonceCommit, Secret,
@@ -246,13 +246,26 @@ fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
         match session.on_response(&reply.body, reply.hmac_header.as_deref(), random16()?) {
             Step::Send(next) => out = next,
             Step::CommitThenSend(commit, next) => {
-                persist(shared, job, &commit, SyncState::Resyncing, None)?;
+                persist(
+                    shared,
+                    job,
+                    &commit,
+                    session.committed(),
+                    SyncState::Resyncing,
+                    None,
+                )?;
                 out = next;
             }
+            // Only the last step's commit: everything before it was
+            // persisted at its own CommitThenSend, and committing the whole
+            // session again would rotate the server secret a second time
+            // (from the current slot: (new, old) -> (new, new)), audit it
+            // twice and bump the generation twice.
             Step::Done(outcome) => {
                 return persist(
                     shared,
                     job,
+                    &outcome.commit,
                     &outcome.committed,
                     SyncState::InSync,
                     Some(job.pending),
@@ -266,16 +279,35 @@ fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
     )))
 }
 
-/// One store transaction: the nonces (and a rotated server secret) the
-/// session handed out, before the message that carries them leaves.
+/// One store transaction for one step of the session: the nonces (and a
+/// rotated server secret) it handed out, before the message that carries
+/// them leaves, and what it saw the server use (`c.confirmed`), so the
+/// previous value kept for a lost message is retired. `session` is every
+/// commit of the session so far, this one included: the confirmed flags
+/// name values committed in earlier steps.
 fn persist(
     shared: &Shared,
     job: &Job,
     c: &NonceCommit,
+    session: &NonceCommit,
     state: SyncState,
     complete: Option<PendingId>,
 ) -> Result<(), End> {
     let bad = |what: &str| End::Failed(format!("server sent an unusable {what}"));
+    // `confirmed.client_nonce` needs nothing: the store keeps no previous
+    // client nonce (the server issued it, so it already expects it).
+    let seen_nonce = session
+        .server_nonce
+        .as_ref()
+        .filter(|_| c.confirmed.server_nonce)
+        .map(|n| Nonce::new(n.as_bytes()).map_err(|_| bad("server nonce")))
+        .transpose()?;
+    let seen_secret = session
+        .server_secret
+        .as_ref()
+        .filter(|_| c.confirmed.server_secret)
+        .map(|s| AuthSecret::new(s.as_bytes()).map_err(|_| bad("server secret")))
+        .transpose()?;
     let commit = ResyncCommit {
         client_nonce: c
             .client_nonce
@@ -299,10 +331,27 @@ fn persist(
     if let Some(new) = &commit.server_secret {
         mirror_rotation(shared, job, new)?;
     }
-    shared
+    let retired = shared
         .store
-        .commit_resync(&job.server_id, &commit, now())
-        .map_err(|e| End::Failed(format!("store: {e}")))
+        .commit_resync_seen(
+            &job.server_id,
+            &commit,
+            seen_nonce.as_ref(),
+            seen_secret.as_ref(),
+            now(),
+        )
+        .map_err(|e| End::Failed(format!("store: {e}")))?;
+    if let (SecretConfirmation::RetiredPrevious, Some(current)) = (retired, &seen_secret) {
+        log::info!(
+            "{}: server uses its new AuthSecret; the previous one retired (resync session {})",
+            job.server_id,
+            job.session_id
+        );
+        // Store first, then the mirror: until then the mirror keeps one
+        // secret more, which is the safe side.
+        crate::provisioning::mirror_server_secrets(shared, &job.server_id, current, None);
+    }
+    Ok(())
 }
 
 /// Writes a server-secret rotation to the provisioning mirror before the

@@ -12,8 +12,8 @@ use rusqlite::{params, Connection};
 use crate::accounts::set_state_in;
 use crate::store::account_id;
 use crate::{
-    AuditEvent, AuthSecret, Nonce, PendingId, Result, SecretSlot, Store, StoreError, SyncState,
-    UnixTime,
+    AuditEvent, AuthSecret, Nonce, PendingId, Result, SecretConfirmation, SecretSlot, Store,
+    StoreError, SyncState, UnixTime,
 };
 
 /// The nonces of one account, for in-process use by the daemon only.
@@ -232,22 +232,7 @@ impl Store {
     ) -> Result<Confirmation> {
         self.write(|tx| {
             let id = account_id(tx, server_id)?;
-            let set = read_row(tx, id)?;
-            let Some(current) = set.server_current.as_ref().filter(|c| c.ct_eq(used)) else {
-                return Ok(Confirmation::NotCurrent);
-            };
-            if set.server_previous.is_none() {
-                return Ok(Confirmation::AlreadyConfirmed);
-            }
-            write_row(tx, id, set.client.as_ref(), Some(current), None, now)?;
-            crate::audit::insert(
-                tx,
-                Some(server_id),
-                AuditEvent::NonceConfirmed,
-                &format!("generation {}", set.generation + 1),
-                now,
-            )?;
-            Ok(Confirmation::RetiredPrevious)
+            confirm_nonce_in(tx, id, server_id, used, now)
         })
     }
 
@@ -277,6 +262,34 @@ impl Store {
     /// Commits the outcome of a resync session atomically: nonces, server
     /// secret, state, and the pending work item, all or nothing.
     pub fn commit_resync(&self, server_id: &str, c: &ResyncCommit, now: UnixTime) -> Result<()> {
+        self.commit_resync_seen(server_id, c, None, None, now)
+            .map(|_| ())
+    }
+
+    /// [`Store::commit_resync`] for one step of a session, together with
+    /// what the server was seen using in it (the step's `confirmed` flags,
+    /// resolved to the values the session committed), all in one
+    /// transaction with their audit entries:
+    ///
+    /// - `seen_nonce`: the server authenticated with this server nonce; if
+    ///   it is the current one (constant-time comparison), the previous one
+    ///   is retired, as [`Store::confirm_server_nonce_used`] does;
+    /// - `seen_secret`: the server authenticated with this server secret; if
+    ///   it is the current one, the previous one is retired, as
+    ///   [`Store::confirm_server_secret_used`] does (`RetiredPrevious` is
+    ///   returned then, so the caller can update the provisioning mirror).
+    ///
+    /// A seen value that is not the current one changes nothing: the store
+    /// moved on meanwhile (an operator's new secret), and retiring on its
+    /// behalf would drop a value the server may still use.
+    pub fn commit_resync_seen(
+        &self,
+        server_id: &str,
+        c: &ResyncCommit,
+        seen_nonce: Option<&Nonce>,
+        seen_secret: Option<&AuthSecret>,
+        now: UnixTime,
+    ) -> Result<SecretConfirmation> {
         self.write(|tx| {
             let id = account_id(tx, server_id)?;
             let set = read_row(tx, id)?;
@@ -313,7 +326,52 @@ impl Store {
                     now,
                 )?;
             }
-            set_state_in(tx, server_id, c.state, now)
+            if let Some(n) = seen_nonce {
+                confirm_nonce_in(tx, id, server_id, n, now)?;
+            }
+            let mut secret = SecretConfirmation::Unchanged;
+            if let Some(s) = seen_secret {
+                if read_server_secret(tx, id, SecretSlot::Current)?.ct_eq(s) {
+                    secret = crate::server_secret::retire_previous_in(
+                        tx,
+                        id,
+                        server_id,
+                        "server signed the resync session with the new server secret; \
+                         previous one retired",
+                        now,
+                    )?;
+                }
+            }
+            set_state_in(tx, server_id, c.state, now)?;
+            Ok(secret)
         })
     }
+}
+
+/// Phase two of a server-nonce rotation in the caller's transaction (see
+/// [`Store::confirm_server_nonce_used`]); the retirement is a nonce change,
+/// so it bumps the generation and is audited with it.
+fn confirm_nonce_in(
+    conn: &Connection,
+    account: i64,
+    server_id: &str,
+    used: &Nonce,
+    now: UnixTime,
+) -> Result<Confirmation> {
+    let set = read_row(conn, account)?;
+    let Some(current) = set.server_current.as_ref().filter(|c| c.ct_eq(used)) else {
+        return Ok(Confirmation::NotCurrent);
+    };
+    if set.server_previous.is_none() {
+        return Ok(Confirmation::AlreadyConfirmed);
+    }
+    write_row(conn, account, set.client.as_ref(), Some(current), None, now)?;
+    crate::audit::insert(
+        conn,
+        Some(server_id),
+        AuditEvent::NonceConfirmed,
+        &format!("generation {}", set.generation + 1),
+        now,
+    )?;
+    Ok(Confirmation::RetiredPrevious)
 }

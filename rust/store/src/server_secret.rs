@@ -119,22 +119,40 @@ impl Store {
         }
         self.write(|tx| {
             let id = account_id(tx, server_id)?;
-            let n = tx.execute(
-                "UPDATE accounts SET server_secret_previous = NULL, updated_at = ?1
-                 WHERE id = ?2 AND server_secret_previous IS NOT NULL",
-                params![now.0, id],
-            )?;
-            if n == 0 {
-                return Ok(SecretConfirmation::Unchanged);
-            }
-            crate::audit::insert(
+            retire_previous_in(
                 tx,
-                Some(server_id),
-                AuditEvent::SecretConfirmed,
+                id,
+                server_id,
                 "server uses the new server secret; previous one retired",
                 now,
-            )?;
-            Ok(SecretConfirmation::RetiredPrevious)
+            )
         })
     }
+}
+
+/// Drops the previous server secret, if one is kept, and audits it in the
+/// caller's transaction (the change and its record commit together).
+pub(crate) fn retire_previous_in(
+    conn: &Connection,
+    account: i64,
+    server_id: &str,
+    detail: &str,
+    now: UnixTime,
+) -> Result<SecretConfirmation> {
+    let n = conn.execute(
+        "UPDATE accounts SET server_secret_previous = NULL, updated_at = ?1
+         WHERE id = ?2 AND server_secret_previous IS NOT NULL",
+        params![now.0, account],
+    )?;
+    if n == 0 {
+        return Ok(SecretConfirmation::Unchanged);
+    }
+    crate::audit::insert(
+        conn,
+        Some(server_id),
+        AuditEvent::SecretConfirmed,
+        detail,
+        now,
+    )?;
+    Ok(SecretConfirmation::RetiredPrevious)
 }
