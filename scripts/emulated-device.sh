@@ -259,7 +259,7 @@ qemu_args() {
     local a=(-M virt -cpu "$cpu" -smp "$smp" -m "$memory"
         -nodefaults -no-user-config -display none -no-reboot
         -kernel "$cache/kernel/vmlinuz" -initrd "$work/initrd"
-        -append "console=ttyAMA0 quiet panic=-1 rdinit=/init"
+        -append "console=ttyAMA0 loglevel=6 panic=-1 rdinit=/init"
         -serial "file:$work/console.log"
         -device virtio-serial-pci
         -chardev stdio,id=out,signal=off -device virtconsole,chardev=out

@@ -37,7 +37,10 @@ fi
 # No \n -> \r\n on the output channel: the host prints the bytes as they come.
 stty -F /dev/hvc0 raw -echo
 cd /root
+echo "init: running the command"
 sh /etc/emulated-device/command </dev/null >/dev/hvc0 2>&1
-echo "$?" >/dev/hvc1
+rc=$?
+echo "init: the command exited $rc; powering off"
+echo "$rc" >/dev/hvc1
 sync
 poweroff -f
