@@ -13,8 +13,9 @@ usage: scripts/emulated-device.sh --arch aarch64|armv7 [OPTION]... -- COMMAND...
 Boots a Linux kernel under qemu-system-aarch64 / qemu-system-arm -M virt with
 dmnonced, dmnoncectl, dmnonce-testserver and libdmnonce.so of the target
 (scripts/cross-build.sh TARGET), runs COMMAND with sh as root (the words are
-joined with spaces and run by sh, as ssh does), prints its output, powers off
-and exits with COMMAND's status.
+joined with spaces and run by sh, as ssh does; stdin is /dev/null), prints
+its output (stdout and stderr) as it comes, powers off and exits with
+COMMAND's status.
 
   --arch aarch64|armv7   aarch64-unknown-linux-gnu or armv7-unknown-linux-gnueabihf
   --forward PORT         the host's 127.0.0.1:PORT is 10.0.2.100:PORT in the
@@ -32,6 +33,9 @@ Exit status: COMMAND's; 124 when the timeout expired; 125 when the device
 could not be set up or reported no status.
 Environment: DMNONCE_DEVICE_CACHE (default ~/.cache/dmnonce-device) holds
 the downloaded kernels and busybox; CARGO_TARGET_DIR is honoured.
+
+Example: a DM server on the host's 127.0.0.1:8080, a script in ./dir:
+  scripts/emulated-device.sh --arch armv7 --forward 8080 --share ./dir -- sh /share/script
 EOF
 }
 
@@ -96,6 +100,7 @@ ensure_host_tools() {
     command -v "$qemu" >/dev/null || missing+=(qemu-system-arm)
     command -v cpio >/dev/null || missing+=(cpio)
     command -v modinfo >/dev/null || missing+=(kmod)
+    command -v readelf >/dev/null || missing+=(binutils)
     ((${#forwards[@]})) && ! command -v socat >/dev/null && missing+=(socat)
     ((${#missing[@]})) || return 0
     need_root "installing ${missing[*]}"
