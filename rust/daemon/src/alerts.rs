@@ -16,13 +16,14 @@ pub const MAX_HELD: usize = 16;
 
 /// Keeps an alert for the next subscriber.
 pub(crate) fn hold(shared: &Shared, server_id: &str, package0: &[u8], t: UnixTime) {
+    let shown = crate::logging::peer(server_id);
     let held: Vec<_> = match shared.store.pending() {
         Ok(p) => p
             .into_iter()
             .filter(|w| w.kind == PendingKind::ClientAlert)
             .collect(),
         Err(e) => {
-            log::warn!("{server_id}: alert not kept (store: {e})");
+            log::warn!("{shown}: alert not kept (store: {e})");
             return;
         }
     };
@@ -33,8 +34,8 @@ pub(crate) fn hold(shared: &Shared, server_id: &str, package0: &[u8], t: UnixTim
         .store
         .record_pending(server_id, PendingKind::ClientAlert, package0, t)
     {
-        Ok(_) => log::info!("{server_id}: no subscriber for alerts; alert kept for the next one"),
-        Err(e) => log::warn!("{server_id}: alert not kept (store: {e})"),
+        Ok(_) => log::info!("{shown}: no subscriber for alerts; alert kept for the next one"),
+        Err(e) => log::warn!("{shown}: alert not kept (store: {e})"),
     }
 }
 

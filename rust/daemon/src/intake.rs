@@ -17,6 +17,7 @@ use dmnonce_push::sms::SmscField;
 use dmnonce_push::{package0_from_any, package0_from_wsp, IntakeError, SmsIntake};
 use dmnonce_store::{AuditEvent, DefaultNonceNotification, FallbackVerdict, Policy, StoreError};
 
+use crate::logging::peer;
 use crate::shared::{lock, now, store_error, Shared, Stats};
 use crate::verification::confirm_secret;
 pub use crate::verification::verify_for_account;
@@ -128,7 +129,7 @@ fn refuse(
     server_id: Option<String>,
 ) -> WireError {
     Stats::bump(&shared.stats.refused);
-    log::info!("push refused: {reason}");
+    log::info!("push refused: {}", peer(&reason));
     shared.events.publish(Event::PushRejected {
         server_id,
         reason: reason.clone(),
@@ -178,11 +179,12 @@ fn outcome(
 fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, WireError> {
     let info = notification_info(pkg);
     let server_id = info.server_id.clone();
+    let shown = peer(&info.server_id);
     let account = match shared.store.account(&server_id) {
         Ok(a) => a,
         Err(StoreError::UnknownAccount(_)) => {
             Stats::bump(&shared.stats.refused);
-            log::info!("push for unknown server id {server_id:?} dropped");
+            log::info!("push for unknown server id {shown} dropped");
             shared.events.publish(Event::PushRejected {
                 server_id: Some(server_id),
                 reason: "unknown account".into(),
@@ -205,7 +207,7 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
                     .store
                     .confirm_server_nonce_used(&server_id, &c.nonce, t)
                 {
-                    log::warn!("{server_id}: could not record the nonce confirmation: {e}");
+                    log::warn!("{shown}: could not record the nonce confirmation: {e}");
                 }
             }
             if account.state == dmnonce_store::SyncState::NeedsResync {
@@ -216,7 +218,7 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
             }
             Stats::bump(&shared.stats.alerts);
             log::info!(
-                "{server_id}: Package #0 session {} verified with the stored nonce; alert",
+                "{shown}: Package #0 session {} verified with the stored nonce; alert",
                 info.session_id
             );
             if shared.events.listeners_for(EventKind::Alert) == 0 {
@@ -237,14 +239,14 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
                 t,
             );
             Stats::bump(&shared.stats.rejected);
-            log::warn!("{server_id}: Package #0 failed with the stored nonces; policy is deny");
+            log::warn!("{shown}: Package #0 failed with the stored nonces; policy is deny");
             reject_event(shared, &server_id, "policy deny: stored nonces failed");
             Ok(outcome(PushOutcome::PolicyDenied, Some(name), Some(info)))
         }
         Verdict::Rejected => {
             Stats::bump(&shared.stats.rejected);
             log::warn!(
-                "{server_id}: Package #0 session {} failed with every nonce; dropped",
+                "{shown}: Package #0 session {} failed with every nonce; dropped",
                 info.session_id
             );
             reject_event(shared, &server_id, "digest failed with every nonce");
@@ -283,8 +285,9 @@ fn fallback(
     t: dmnonce_store::UnixTime,
 ) -> Result<PushResult, WireError> {
     let server_id = info.server_id.clone();
+    let shown = peer(&server_id);
     if !shared.claim_session(&server_id) {
-        log::info!("{server_id}: default-nonce Package #0 while a resync runs; dropped");
+        log::info!("{shown}: default-nonce Package #0 while a resync runs; dropped");
         return Ok(outcome(PushOutcome::Busy, Some(name), Some(info)));
     }
     let verdict = shared.store.check_and_record_default_nonce_notification(
@@ -302,7 +305,7 @@ fn fallback(
             confirm_secret(shared, &server_id, signed.secret, t);
             let reading = signed.reading;
             log::warn!(
-                "{server_id}: Package #0 session {} verified only with the default nonce ({}); \
+                "{shown}: Package #0 session {} verified only with the default nonce ({}); \
                  starting the resync session",
                 info.session_id,
                 reading.as_str()
@@ -321,14 +324,14 @@ fn fallback(
         }
         Ok(FallbackVerdict::Replay) => {
             Stats::bump(&shared.stats.replays);
-            log::warn!("{server_id}: default-nonce Package #0 replayed; dropped");
+            log::warn!("{shown}: default-nonce Package #0 replayed; dropped");
             reject_event(shared, &server_id, "replayed default-nonce notification");
             Ok(outcome(PushOutcome::Replay, Some(name), Some(info)))
         }
         Ok(FallbackVerdict::RateLimited { retry_after }) => {
             Stats::bump(&shared.stats.rejected);
             log::warn!(
-                "{server_id}: default-nonce fallback rate limit reached (retry after {}); dropped",
+                "{shown}: default-nonce fallback rate limit reached (retry after {}); dropped",
                 retry_after.secs()
             );
             reject_event(shared, &server_id, "default-nonce fallback rate limited");

@@ -19,6 +19,7 @@ use dmnonce_store::{
     Store, StoreError, SyncState, UnixTime,
 };
 
+use crate::logging::peer;
 use crate::shared::{lock, now, store_error, Shared};
 use dmnonce_control::WireError;
 
@@ -77,11 +78,11 @@ pub(crate) fn settle(
         // was interrupted between its two steps. Their nonces are unknown.
         for id in &report.provisioned {
             if let Err(e) = store.set_state(id, SyncState::NeedsResync, at) {
-                log::warn!("account {id}: {e}");
+                log::warn!("account {}: {e}", peer(id));
             }
             let msg = "account restored from the provisioning mirror after an interrupted \
                        add/remove; marked needs-resync";
-            log::warn!("account {id}: {msg}");
+            log::warn!("account {}: {msg}", peer(id));
             if let Err(e) = store.append_audit(Some(id), AuditEvent::Daemon, msg, at) {
                 log::warn!("audit log: {e}");
             }
@@ -98,7 +99,10 @@ pub(crate) fn settle(
             for id in &sync.secrets_updated {
                 // A stop between the mirror and the store write of a
                 // server-secret rotation: the store is authoritative.
-                log::info!("account {id}: provisioning mirror's server secrets set to the store's");
+                log::info!(
+                    "account {}: provisioning mirror's server secrets set to the store's",
+                    peer(id)
+                );
             }
         }
         Err(e) => log::error!("provisioning mirror could not be filled from the store: {e}"),
@@ -125,7 +129,7 @@ pub(crate) fn add(shared: &Shared, p: &AccountProvisioning) -> Result<(), WireEr
         None => {
             log::warn!(
                 "account {}: no provisioning mirror; added to the store only",
-                p.server_id
+                peer(&p.server_id)
             );
             false
         }
@@ -133,7 +137,7 @@ pub(crate) fn add(shared: &Shared, p: &AccountProvisioning) -> Result<(), WireEr
     if let Err(e) = shared.store.create_account(p, now()) {
         if let (true, Some(m)) = (inserted, mirror.as_ref()) {
             if let Err(e2) = m.remove(&p.server_id) {
-                log::error!("account {}: provisioning mirror: {e2}", p.server_id);
+                log::error!("account {}: provisioning mirror: {e2}", peer(&p.server_id));
             }
         }
         return Err(store_error(e));
@@ -152,7 +156,7 @@ pub(crate) fn remove(shared: &Shared, server_id: &str) -> Result<(), WireError> 
         if let Err(e) = m.remove(server_id) {
             // The store delete stands; the next start brings the account back
             // from the mirror (as needs-resync), as after a crash here.
-            log::error!("account {server_id}: provisioning mirror: {e}");
+            log::error!("account {}: provisioning mirror: {e}", peer(server_id));
             return Err(store_error(e));
         }
     }
@@ -171,7 +175,7 @@ pub(crate) fn mirror_server_secrets(
     let mirror = lock(&shared.provisioning);
     if let Some(m) = mirror.as_ref() {
         if let Err(e) = m.set_server_secrets(server_id, current, previous) {
-            log::error!("account {server_id}: provisioning mirror: {e}");
+            log::error!("account {}: provisioning mirror: {e}", peer(server_id));
         }
     }
 }

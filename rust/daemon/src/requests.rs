@@ -15,6 +15,7 @@ use dmnonce_syncml::{cred, hmac};
 use serde_json::{json, Value};
 
 use crate::intake::{self, PushInput};
+use crate::logging::peer;
 use crate::shared::{now, store_error, Shared};
 use crate::verification::{confirm_secret, find_server_credential};
 
@@ -47,7 +48,7 @@ pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError
                 ));
             }
             crate::provisioning::remove(shared, &r.server_id)?;
-            log::info!("account {} removed", r.server_id);
+            log::info!("account {} removed", peer(&r.server_id));
             Ok(json!({}))
         }
         Request::AccountList => Ok(json!({ "accounts": accounts(shared)? })),
@@ -223,10 +224,13 @@ fn check_server_cred(
             .store
             .confirm_server_nonce_used(&r.server_id, &c.nonce, t)
         {
-            log::warn!("{}: nonce confirmation not recorded: {e}", r.server_id);
+            log::warn!(
+                "{}: nonce confirmation not recorded: {e}",
+                peer(&r.server_id)
+            );
         }
     } else {
-        log::info!("{}: server credential did not verify", r.server_id);
+        log::info!("{}: server credential did not verify", peer(&r.server_id));
     }
     Ok(json!({ "valid": matched.is_some() }))
 }
@@ -355,7 +359,7 @@ fn account_add(shared: &Shared, spec: AccountSpec) -> Result<Value, WireError> {
     crate::provisioning::add(shared, &p)?;
     log::info!(
         "account {} added ({} {}, policy {})",
-        spec.server_id,
+        peer(&spec.server_id),
         p.auth_scheme.as_str(),
         p.encoding.as_str(),
         p.policy.as_str()

@@ -87,12 +87,13 @@ pub fn find_server_credential<'a>(
 /// one, the previous one is retired. A store error is logged, not returned:
 /// the message was authentic either way, and the next one retries.
 pub fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: UnixTime) {
+    let shown = crate::logging::peer(server_id);
     match shared
         .store
         .confirm_server_secret_used(server_id, slot, now)
     {
         Ok(dmnonce_store::SecretConfirmation::RetiredPrevious) => {
-            log::info!("{server_id}: server uses its new AuthSecret; the previous one retired");
+            log::info!("{shown}: server uses its new AuthSecret; the previous one retired");
             // Store first, then the mirror: until then the mirror keeps
             // one secret more, which is the safe side.
             match shared.store.account_secrets(server_id) {
@@ -102,10 +103,10 @@ pub fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: U
                     &s.server_secret,
                     None,
                 ),
-                Err(e) => log::warn!("{server_id}: provisioning mirror not updated: {e}"),
+                Err(e) => log::warn!("{shown}: provisioning mirror not updated: {e}"),
             }
         }
         Ok(dmnonce_store::SecretConfirmation::Unchanged) => {}
-        Err(e) => log::warn!("{server_id}: could not record the secret confirmation: {e}"),
+        Err(e) => log::warn!("{shown}: could not record the secret confirmation: {e}"),
     }
 }

@@ -153,3 +153,68 @@ fn a_bad_nonce_in_the_secrets_file_is_not_quoted_back() {
     // Nothing was added; the daemon still serves.
     assert!(d.client().account_list().unwrap().is_empty());
 }
+
+/// Every stderr line is one of the daemon's own: its `dmnonced[pid] LEVEL`
+/// prefix, or the ready line. A peer's `\n` would start a line without it.
+fn assert_no_forged_line(d: &Daemon) {
+    let log = d.log();
+    let prefix = format!("dmnonced[{}] ", d.pid());
+    for line in log.lines() {
+        assert!(
+            line.starts_with(&prefix) || line.starts_with("dmnonced ready socket="),
+            "forged log line {line:?} in:\n{log}"
+        );
+    }
+    assert!(!log.contains(['\r', '\u{1b}', '\u{202e}']), "{log:?}");
+}
+
+#[test]
+fn peer_text_cannot_forge_a_log_line() {
+    use dmnonce_control::{AccountSpec, AuthScheme, Encoding, Policy, PushFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "");
+    let forged = "\ndmnonced[1] ERROR dmnonced::daemon: FORGED\r\u{1b}[1A\u{202e}";
+
+    // A server id over the control socket (refused or added: either way
+    // nothing of it may start a line).
+    let spec = |server_id: String| AccountSpec {
+        server_id,
+        server_url: "http://127.0.0.1:9/dm".into(),
+        client_name: "device-1".into(),
+        auth_scheme: AuthScheme::Md5,
+        encoding: Encoding::Xml,
+        policy: Policy::Allow,
+        server_password: "Srv-Secret-0".into(),
+        client_password: "Cli-Secret-1".into(),
+        server_nonce_b64: None,
+        client_nonce_b64: None,
+    };
+    let id = format!("dm.evil{forged}");
+    let _ = d.client().account_add(spec(id.clone()));
+    let _ = d.client().account_remove(&id);
+    let _ = d.client().accept_chal(&id, "bm9uY2UtMQ==");
+
+    // A WSP push whose content type (text form, NUL-terminated) carries it.
+    let mut ct = format!("text/x{forged}").into_bytes();
+    ct.push(0);
+    let mut wsp = vec![0x01, 0x06, ct.len() as u8];
+    wsp.extend(&ct);
+    wsp.extend(b"body of the push, long enough to be one");
+    let r = d.client().push(PushFormat::Wsp, &wsp);
+    assert!(r.is_err(), "{r:?}");
+
+    // A Package #0 for that server id.
+    let pkg0 = dmnonce_proto::Notification::new(&id, 7)
+        .sign(b"Srv-Secret-0", b"n")
+        .unwrap();
+    let _ = d.client().push(PushFormat::Package0, &pkg0);
+
+    // Each reached the log, escaped.
+    d.client().hello().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_no_forged_line(&d);
+    let log = d.log();
+    assert!(log.contains("text/x\\ndmnonced[1] ERROR"), "{log}");
+    assert!(log.contains("dm.evil\\ndmnonced[1] ERROR"), "{log}");
+    assert!(!log.contains("Srv-Secret-0") && !log.contains("Cli-Secret-1"));
+}

@@ -104,6 +104,7 @@ mod schema;
 mod secret;
 mod server_secret;
 mod store;
+pub mod text;
 mod time;
 
 pub use audit::{AuditEntry, AuditEvent};
