@@ -1,0 +1,90 @@
+# Sourced by scripts/cross-build.sh and scripts/emulated-device.sh: the
+# Debian toolchain that cross-builds dmnonce for the ARM targets a device
+# runs, and the environment cargo needs to use it.
+#
+# Why Debian's rustc and not rustup's: rustup on these machines has only the
+# x86-64 standard library and cannot fetch another target, while Debian ships
+# the standard library of each architecture as a package
+# (libstd-rust-web-dev:arm64 / :armhf, matching rustc-web). The host build
+# keeps the rustup toolchain; both are at or above the workspace's
+# rust-version, so the MSRV stays buildable by either.
+
+# target triple -> Debian architecture, GNU triplet of the cross gcc
+cross_arch_of() {
+    case "$1" in
+        aarch64-unknown-linux-gnu) echo arm64 ;;
+        armv7-unknown-linux-gnueabihf) echo armhf ;;
+        *) echo "unsupported target: $1 (aarch64-unknown-linux-gnu or armv7-unknown-linux-gnueabihf)" >&2; return 2 ;;
+    esac
+}
+cross_gnu_of() {
+    case "$1" in
+        aarch64-unknown-linux-gnu) echo aarch64-linux-gnu ;;
+        armv7-unknown-linux-gnueabihf) echo arm-linux-gnueabihf ;;
+    esac
+}
+
+# Adds bookworm-backports when the machine lacks it (qemu-system and the
+# kernels are taken from there so that they match each other).
+cross_enable_backports() {
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        cat >/etc/apt/sources.list.d/dmnonce-bookworm-backports.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+        CROSS_APT_UPDATED=
+    fi
+}
+
+cross_apt_update() {
+    if [[ -z "${CROSS_APT_UPDATED:-}" ]]; then
+        apt-get update -qq
+        CROSS_APT_UPDATED=1
+    fi
+}
+
+# Installs the cross toolchain of TARGET when something is missing.
+cross_install_toolchain() {
+    local target=$1 arch gnu
+    arch=$(cross_arch_of "$target") || return
+    gnu=$(cross_gnu_of "$target")
+    if [[ -x /usr/bin/rustc && -d /usr/lib/rustlib/$target/lib && -e /usr/lib/$gnu/libcrypto.so ]] &&
+        command -v "$gnu-gcc" >/dev/null; then
+        return 0
+    fi
+    echo "installing the Debian cross toolchain for $target"
+    export DEBIAN_FRONTEND=noninteractive
+    dpkg --print-foreign-architectures | grep -qx "$arch" || { dpkg --add-architecture "$arch"; CROSS_APT_UPDATED=; }
+    cross_apt_update
+    apt-get install -y -qq --no-install-recommends rustc-web cargo-web "libstd-rust-web-dev:$arch" \
+        "gcc-$gnu" "libc6-dev-$arch-cross" "libssl-dev:$arch" >/dev/null
+}
+
+# Exports what cargo needs to build for TARGET with Debian's rustc.
+cross_export_env() {
+    local target=$1 gnu up
+    gnu=$(cross_gnu_of "$target")
+    up=$(echo "$target" | tr 'a-z-' 'A-Z_')
+    export RUSTC=/usr/bin/rustc
+    export CROSS_CARGO=/usr/bin/cargo
+    export "CARGO_TARGET_${up}_LINKER=$gnu-gcc"
+    export "CC_${target//-/_}=$gnu-gcc"
+    export "AR_${target//-/_}=$gnu-ar"
+    # rustup's proxies must not answer for rustc/rustdoc inside build scripts.
+    export RUSTDOC=/usr/bin/rustdoc
+    # SQLCipher against the device's own libcrypto (libssl-dev:ARCH). Debian
+    # splits its headers between /usr/include/openssl and the multiarch
+    # /usr/include/GNU/openssl; libsqlite3-sys takes one include directory,
+    # so both are joined by symlinks in one (adding /usr/include itself would
+    # put the host's C headers before the cross sysroot's).
+    local inc=${CROSS_OPENSSL_INCLUDE_ROOT:-/tmp/dmnonce-cross-openssl}/$gnu
+    if [[ ! -e $inc/openssl/configuration.h ]]; then
+        mkdir -p "$inc/openssl"
+        ln -sf /usr/include/openssl/*.h "$inc/openssl/"
+        ln -sf "/usr/include/$gnu/openssl/"*.h "$inc/openssl/"
+    fi
+    export "${up}_OPENSSL_INCLUDE_DIR=$inc" "${up}_OPENSSL_LIB_DIR=/usr/lib/$gnu"
+}
