@@ -308,6 +308,16 @@ fn a_rotation_from_the_current_slot_keeps_the_old_secret_until_the_server_uses_t
     assert_ne!(new_secret, SERVER_PW.as_bytes(), "server took a new secret");
 
     let (v, daemon) = inspect(daemon);
+    assert!(
+        v.previous.as_deref() != Some(&new_secret[..]),
+        "store: (new, new), the rotation was committed twice"
+    );
+    assert_eq!(
+        v.count(AuditEvent::NonceRotated, "server secret"),
+        1,
+        "one rotation, committed with Pkg#5: {:?}",
+        v.audit
+    );
     let kept = v
         .position(AuditEvent::NonceRotated, &rotation_detail("current"))
         .unwrap_or_else(|| panic!("no rotation from the current slot: {:?}", v.audit));

@@ -62,8 +62,11 @@ pub enum Confirmation {
     NotCurrent,
 }
 
-/// Everything a finished (or failed) resync session changes, committed in
-/// one transaction by [`Store::commit_resync`].
+/// What one step of a resync session (its commit before a message, its
+/// end, or its failure) changes, committed in one transaction by
+/// [`Store::commit_resync`] / [`Store::commit_resync_seen`]. A step's
+/// values only: a value committed by an earlier step is already stored,
+/// and committing a rotation again would keep the new secret as previous.
 #[derive(Debug, Clone)]
 pub struct ResyncCommit {
     /// New client nonce (from the server's `Chal` in Pkg#2).

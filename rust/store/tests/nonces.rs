@@ -219,3 +219,49 @@ fn nonce_getters_are_redacted_in_debug_output() {
         "{shown}"
     );
 }
+
+/// A session step that saw the server use the current server nonce
+/// retires the previous one in its own transaction (issue 15): once, one
+/// generation, one `nonce-confirmed` entry; the previous nonce changes
+/// nothing.
+#[test]
+fn commit_resync_seen_retires_the_previous_server_nonce_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[provisioning("s")]);
+    store
+        .commit_new_server_nonce("s", &nonce("N1"), T0)
+        .unwrap();
+    let step = ResyncCommit {
+        client_nonce: None,
+        server_nonce: None,
+        server_secret: None,
+        server_secret_used: dmnonce_store::SecretSlot::Current,
+        state: SyncState::InSync,
+        complete_pending: None,
+    };
+    let g = store.nonces("s").unwrap().generation;
+    let confirmations = |store: &dmnonce_store::Store| {
+        store
+            .audit_log(0, 1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.event == AuditEvent::NonceConfirmed)
+            .count()
+    };
+    store
+        .commit_resync_seen("s", &step, Some(&nonce("SERVERNONCE-s")), None, T0)
+        .unwrap();
+    assert_eq!(slots(&store, "s").len(), 2);
+    assert_eq!(store.nonces("s").unwrap().generation, g);
+    for _ in 0..2 {
+        store
+            .commit_resync_seen("s", &step, Some(&nonce("N1")), None, T0)
+            .unwrap();
+    }
+    assert_eq!(
+        slots(&store, "s"),
+        vec![(ServerNonceSlot::Current, b"N1".to_vec())]
+    );
+    assert_eq!(store.nonces("s").unwrap().generation, g + 1);
+    assert_eq!(confirmations(&store), 1);
+}

@@ -211,3 +211,61 @@ fn recovery_from_provisioning_restores_both_secrets() {
         ]
     );
 }
+
+/// One step of a session through `commit_resync_seen` (issue 15): the
+/// rotation is committed once; the step that saw the server sign with the
+/// new secret retires the old one in the same transaction, with one
+/// `secret-confirmed` entry; a seen secret that is not the current one, or
+/// a seen server nonce with no previous one left, changes nothing.
+#[test]
+fn a_step_that_saw_the_new_secret_retires_the_old_one_in_its_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[provisioning("s")]);
+    let step = |server_secret: Option<&str>| ResyncCommit {
+        client_nonce: None,
+        server_nonce: None,
+        server_secret: server_secret.map(secret),
+        server_secret_used: SecretSlot::Current,
+        state: SyncState::Resyncing,
+        complete_pending: None,
+    };
+    rotate(&store, "s", "NEW-1", SecretSlot::Current).unwrap();
+    let generation = store.nonces("s").unwrap().generation;
+    let audited = store.audit_log(0, 1000).unwrap().len();
+
+    // Seen with a secret that is not the current one: both stay.
+    let r = store
+        .commit_resync_seen("s", &step(None), None, Some(&secret("OTHER")), T0)
+        .unwrap();
+    assert_eq!(r, SecretConfirmation::Unchanged);
+    assert_eq!(candidates(&store, "s").len(), 2);
+    // Seen with the current server nonce, no previous one kept: no change.
+    let r = store
+        .commit_resync_seen("s", &step(None), Some(&nonce("S-NEW-1")), None, T0)
+        .unwrap();
+    assert_eq!(r, SecretConfirmation::Unchanged);
+    assert_eq!(store.nonces("s").unwrap().generation, generation);
+    assert_eq!(store.audit_log(0, 1000).unwrap().len(), audited);
+
+    // Seen with the new secret: the old one goes, audited once.
+    let r = store
+        .commit_resync_seen("s", &step(None), None, Some(&secret("NEW-1")), T0)
+        .unwrap();
+    assert_eq!(r, SecretConfirmation::RetiredPrevious);
+    assert_eq!(
+        candidates(&store, "s"),
+        vec![(SecretSlot::Current, b"NEW-1".to_vec())]
+    );
+    let log = store.audit_log(0, 1000).unwrap();
+    let confirmed = log
+        .iter()
+        .filter(|e| e.event == AuditEvent::SecretConfirmed)
+        .count();
+    assert_eq!(confirmed, 1);
+    assert_eq!(log.len(), audited + 1);
+    assert_eq!(store.nonces("s").unwrap().generation, generation);
+    let r = store
+        .commit_resync_seen("s", &step(None), None, Some(&secret("NEW-1")), T0)
+        .unwrap();
+    assert_eq!(r, SecretConfirmation::Unchanged);
+}
