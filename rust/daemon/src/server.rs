@@ -8,13 +8,20 @@
 //! request (closed), `control.write_timeout_ms` for a peer to take a line
 //! (closed). A subscriber that falls behind is cut off by the event bus.
 //! Bad input is answered with an error and the connection keeps going.
+//!
+//! A refused connection (`permission_denied`, `busy`, `frame_too_large`) is
+//! answered with its error line, half-closed, and its input read and thrown
+//! away for a moment before the close: closing a Unix socket with unread
+//! input resets the peer, and a client that writes its request before it
+//! reads would see ECONNRESET or EPIPE instead of the refusal (issue 17).
 
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dmnonce_control::{
     encode_event, encode_response, parse_request, ErrorCode, FrameError, FrameReader, Request,
@@ -28,10 +35,22 @@ use crate::slots::{NoSlot, Slots};
 /// How often an idle subscriber connection is checked for a hang-up.
 const SUBSCRIBER_POLL: Duration = Duration::from_secs(1);
 
+/// How long a refused peer's input is read and dropped after its error
+/// line: long enough for a client that writes first to get to its read.
+const LINGER: Duration = Duration::from_secs(1);
+/// Input taken from one refused peer at most: a largest request and more.
+const LINGER_MAX_BYTES: usize = 2 * dmnonce_control::MAX_FRAME_LEN;
+/// Refused connections lingering at once (as many more may wait in the
+/// hand-over queue); beyond that one is closed at once, as before.
+const MAX_LINGERING: usize = 64;
+/// How often the lingering set looks for newly handed-over connections.
+const LINGER_TICK: Duration = Duration::from_millis(50);
+
 /// Serves `listener` until `wake` becomes readable (the stop signal).
 pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -> io::Result<()> {
     let c = &shared.config.control;
     let slots = Slots::new(c.max_connections, c.max_connections_per_uid);
+    let linger = Linger::start();
     let (lfd, wfd) = (listener.as_raw_fd(), wake.as_raw_fd());
     loop {
         let ready = crate::sys::poll_readable(&[lfd, wfd])?;
@@ -57,7 +76,12 @@ pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -
         };
         if !shared.config.allowed_uids.contains(&uid) {
             log::warn!("control: peer uid {uid} is not allowed; disconnected");
-            refuse(stream, ErrorCode::PermissionDenied, "peer uid not allowed");
+            refuse(
+                &linger,
+                stream,
+                ErrorCode::PermissionDenied,
+                "peer uid not allowed",
+            );
             continue;
         }
         let slot = match slots.take(uid) {
@@ -67,7 +91,12 @@ pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -
                     "control: {} connections open; refusing another",
                     c.max_connections
                 );
-                refuse(stream, ErrorCode::Busy, "too many connections; retry later");
+                refuse(
+                    &linger,
+                    stream,
+                    ErrorCode::Busy,
+                    "too many connections; retry later",
+                );
                 continue;
             }
             Err(NoSlot::UidShare) => {
@@ -76,6 +105,7 @@ pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -
                     c.max_connections_per_uid
                 );
                 refuse(
+                    &linger,
                     stream,
                     ErrorCode::Busy,
                     "too many connections from this uid; retry later",
@@ -84,11 +114,12 @@ pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -
             }
         };
         let s = shared.clone();
+        let l = linger.clone();
         let spawned = std::thread::Builder::new()
             .name("control-conn".into())
             .spawn(move || {
                 let _slot = slot;
-                connection(&s, stream);
+                connection(&s, &l, stream);
             });
         if let Err(e) = spawned {
             log::error!("control: cannot start a connection thread: {e}");
@@ -96,12 +127,125 @@ pub fn serve(shared: &Arc<Shared>, listener: &UnixListener, wake: &UnixStream) -
     }
 }
 
-fn refuse(mut stream: UnixStream, code: ErrorCode, message: &str) {
+fn refuse(linger: &Linger, mut stream: UnixStream, code: ErrorCode, message: &str) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
-    let _ = stream.write_all(&encode_response(0, Err(WireError::new(code, message))));
+    if stream
+        .write_all(&encode_response(0, Err(WireError::new(code, message))))
+        .is_ok()
+    {
+        linger.hand_over(stream);
+    }
 }
 
-fn connection(shared: &Arc<Shared>, mut stream: UnixStream) {
+/// Refused connections on their way out: each has had its error line and
+/// is half-closed, so its peer reads the line and then end of stream; what
+/// the peer still sends is read and dropped until it hangs up, for at most
+/// [`LINGER`] and [`LINGER_MAX_BYTES`], and only then is the socket closed.
+/// One thread for all of them, so a flood of refusals costs no threads and
+/// never stalls the accept loop.
+#[derive(Clone)]
+struct Linger {
+    queue: SyncSender<(UnixStream, Instant)>,
+}
+
+impl Linger {
+    fn start() -> Linger {
+        let (queue, rx) = sync_channel(MAX_LINGERING);
+        let started = std::thread::Builder::new()
+            .name("control-linger".into())
+            .spawn(move || linger_loop(&rx));
+        if let Err(e) = started {
+            // The receiver is gone with the closure: refusals close at once.
+            log::error!("control: cannot start the refusal thread: {e}");
+        }
+        Linger { queue }
+    }
+
+    /// Half-closes `stream` and lets it linger; closes it at once when too
+    /// many do already.
+    fn hand_over(&self, stream: UnixStream) {
+        if stream.shutdown(Shutdown::Write).is_err() || stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        if self
+            .queue
+            .try_send((stream, Instant::now() + LINGER))
+            .is_err()
+        {
+            log::debug!("control: too many refused connections lingering; closing one at once");
+        }
+    }
+}
+
+struct Lingering {
+    stream: UnixStream,
+    until: Instant,
+    taken: usize,
+}
+
+fn linger_loop(rx: &Receiver<(UnixStream, Instant)>) {
+    let mut held: Vec<Lingering> = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if held.is_empty() {
+            match rx.recv() {
+                Ok((stream, until)) => held.push(Lingering {
+                    stream,
+                    until,
+                    taken: 0,
+                }),
+                Err(_) => return,
+            }
+        }
+        while held.len() < MAX_LINGERING {
+            match rx.try_recv() {
+                Ok((stream, until)) => held.push(Lingering {
+                    stream,
+                    until,
+                    taken: 0,
+                }),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        let now = Instant::now();
+        let wait = held
+            .iter()
+            .map(|h| h.until.saturating_duration_since(now))
+            .min()
+            .unwrap_or_default()
+            .min(LINGER_TICK);
+        let fds: Vec<RawFd> = held.iter().map(|h| h.stream.as_raw_fd()).collect();
+        let ready = crate::sys::poll_readable_within(&fds, Some(wait)).unwrap_or_default();
+        let now = Instant::now();
+        held.retain_mut(|h| {
+            if ready.contains(&h.stream.as_raw_fd()) && !drain(h, &mut buf) {
+                return false;
+            }
+            now < h.until
+        });
+    }
+}
+
+/// Reads what a lingering peer sent; false when it is done with (hung up,
+/// failed, or sent more than its allowance).
+fn drain(h: &mut Lingering, buf: &mut [u8]) -> bool {
+    loop {
+        match (&h.stream).read(buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                h.taken += n;
+                if h.taken >= LINGER_MAX_BYTES {
+                    return false;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+fn connection(shared: &Arc<Shared>, linger: &Linger, mut stream: UnixStream) {
     let c = &shared.config.control;
     let _ = stream.set_read_timeout(Some(Duration::from_millis(c.idle_timeout_ms.max(1))));
     let _ = stream.set_write_timeout(Some(Duration::from_millis(c.write_timeout_ms.max(1))));
@@ -149,7 +293,10 @@ fn connection(shared: &Arc<Shared>, mut stream: UnixStream) {
             Err(FrameError::TooLarge { max }) => {
                 log::warn!("control: line over {max} bytes; disconnecting the peer");
                 let e = WireError::new(ErrorCode::FrameTooLarge, format!("line over {max} bytes"));
-                let _ = send(&mut stream, &encode_response(0, Err(e)));
+                if send(&mut stream, &encode_response(0, Err(e))).is_ok() {
+                    // The rest of the long line is still coming.
+                    linger.hand_over(stream);
+                }
                 return;
             }
             Err(FrameError::NotUtf8) => {

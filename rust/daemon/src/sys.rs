@@ -152,6 +152,19 @@ fn set_cloexec(fd: RawFd) {
 
 /// Waits until one of `fds` is readable; returns the readable ones.
 pub fn poll_readable(fds: &[RawFd]) -> io::Result<Vec<RawFd>> {
+    poll_readable_within(fds, None)
+}
+
+/// [`poll_readable`] for at most `timeout` (`None`: no limit); an empty
+/// list when it passed. Hang-ups and errors count as readable (a read then
+/// says which).
+pub fn poll_readable_within(
+    fds: &[RawFd],
+    timeout: Option<std::time::Duration>,
+) -> io::Result<Vec<RawFd>> {
+    let ms = timeout.map_or(-1, |t| {
+        libc::c_int::try_from(t.as_millis().max(1)).unwrap_or(libc::c_int::MAX)
+    });
     let mut pfds: Vec<libc::pollfd> = fds
         .iter()
         .map(|&fd| libc::pollfd {
@@ -162,7 +175,7 @@ pub fn poll_readable(fds: &[RawFd]) -> io::Result<Vec<RawFd>> {
         .collect();
     loop {
         // SAFETY: `pfds` is a valid array of `len` pollfd structs.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
         if rc >= 0 {
             return Ok(pfds
                 .iter()
