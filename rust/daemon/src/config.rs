@@ -41,8 +41,13 @@ pub struct ControlSettings {
     /// Connections one peer uid may hold at once (capped by
     /// `max_connections`): one runaway client cannot lock the others out.
     pub max_connections_per_uid: usize,
-    /// A request connection idle this long is closed.
+    /// A request connection that sends nothing this long, after connecting
+    /// or after its last answer, is closed.
     pub idle_timeout_ms: u64,
+    /// Once a request's first byte arrived, the whole line must arrive
+    /// within this (a deadline, not reset by each byte) or the connection
+    /// is closed: a client dribbling bytes cannot hold its slot.
+    pub request_timeout_ms: u64,
     /// A peer that does not take a response or event within this is dropped.
     pub write_timeout_ms: u64,
     /// Events queued per subscriber before it is disconnected as too slow.
@@ -55,6 +60,7 @@ impl Default for ControlSettings {
             max_connections: 32,
             max_connections_per_uid: 24,
             idle_timeout_ms: 60_000,
+            request_timeout_ms: 10_000,
             write_timeout_ms: 5_000,
             subscriber_queue: 256,
         }
@@ -377,6 +383,9 @@ impl Config {
         }
         if self.control.max_connections_per_uid == 0 {
             return bad("control.max_connections_per_uid must be at least 1");
+        }
+        if self.control.idle_timeout_ms == 0 || self.control.request_timeout_ms == 0 {
+            return bad("control timeouts must be positive");
         }
         if self.control.subscriber_queue == 0 {
             return bad("control.subscriber_queue must be at least 1");

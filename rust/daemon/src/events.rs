@@ -2,6 +2,11 @@
 //! through a bounded queue per subscriber. A subscriber whose queue is full
 //! is cut off (its connection closes) rather than slowing the publisher or
 //! the other subscribers.
+//!
+//! Cutting off also runs the subscriber's hook (the control server shuts
+//! its socket down): its writer thread may be blocked writing to a peer
+//! that does not read, and would otherwise hold the connection's slot until
+//! its write timeout.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -9,10 +14,14 @@ use std::sync::Mutex;
 
 use dmnonce_control::{Event, EventKind};
 
+/// Run when a subscriber is cut off for being too slow; must not block.
+pub type OnCut = Box<dyn FnOnce() + Send>;
+
 struct Subscriber {
     id: u64,
     kinds: Vec<EventKind>,
     queue: SyncSender<Event>,
+    on_cut: Option<OnCut>,
 }
 
 /// Fan-out of events to subscribed connections.
@@ -36,12 +45,18 @@ impl EventBus {
 
     /// Registers a subscriber for `kinds` (all when empty).
     pub fn subscribe(&self, kinds: Vec<EventKind>) -> Receiver<Event> {
+        self.subscribe_with(kinds, None)
+    }
+
+    /// [`EventBus::subscribe`], with `on_cut` run if it is cut off.
+    pub fn subscribe_with(&self, kinds: Vec<EventKind>, on_cut: Option<OnCut>) -> Receiver<Event> {
         let (tx, rx) = sync_channel(self.capacity);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         lock(&self.subscribers).push(Subscriber {
             id,
             kinds,
             queue: tx,
+            on_cut,
         });
         rx
     }
@@ -51,7 +66,7 @@ impl EventBus {
     pub fn publish(&self, event: Event) {
         let kind = event.kind();
         let mut subs = lock(&self.subscribers);
-        subs.retain(|s| {
+        subs.retain_mut(|s| {
             if !s.kinds.is_empty() && !s.kinds.contains(&kind) {
                 return true;
             }
@@ -64,6 +79,9 @@ impl EventBus {
                         s.id,
                         self.capacity
                     );
+                    if let Some(cut) = s.on_cut.take() {
+                        cut();
+                    }
                     false
                 }
                 Err(TrySendError::Disconnected(_)) => false,
@@ -116,6 +134,20 @@ mod tests {
         }
         assert_eq!(bus.subscriber_count(), 1);
         assert_eq!(bus.dropped_slow(), 1);
+        let cut = std::sync::Arc::new(AtomicU64::new(0));
+        let seen = cut.clone();
+        let hooked = bus.subscribe_with(
+            vec![],
+            Some(Box::new(move || {
+                seen.fetch_add(1, Ordering::SeqCst);
+            })),
+        );
+        for n in 0..3 {
+            bus.publish(started(n));
+            assert_eq!(fast.try_recv().unwrap(), started(n));
+        }
+        assert_eq!(cut.load(Ordering::SeqCst), 1, "the hook ran once");
+        drop(hooked);
         // The slow one gets what was queued, then sees the disconnection.
         assert_eq!(slow.recv().unwrap(), started(0));
         assert_eq!(slow.recv().unwrap(), started(1));

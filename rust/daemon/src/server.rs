@@ -4,9 +4,13 @@
 //! `control.max_connections_per_uid` from one peer uid (more are told
 //! `busy` and closed; peers outside `allowed_uids` get `permission_denied`
 //! before they hold a slot), lines at most [`dmnonce_control::MAX_FRAME_LEN`]
-//! (longer: `frame_too_large`, closed), `control.idle_timeout_ms` without a
-//! request (closed), `control.write_timeout_ms` for a peer to take a line
-//! (closed). A subscriber that falls behind is cut off by the event bus.
+//! (longer: `frame_too_large`, closed), `control.idle_timeout_ms` with
+//! nothing sent since connecting or since the last answer (closed),
+//! `control.request_timeout_ms` from a request's first byte to its newline
+//! (closed), `control.write_timeout_ms` for a peer to take a line (closed).
+//! Both read limits are deadlines, not per-`read()` timeouts: a client that
+//! dribbles a byte at a time cannot hold a slot. A subscriber that falls
+//! behind is cut off by the event bus, which closes its connection.
 //! Bad input is answered with an error and the connection keeps going.
 //!
 //! A refused connection (`permission_denied`, `busy`, `frame_too_large`) is
@@ -245,10 +249,47 @@ fn drain(h: &mut Lingering, buf: &mut [u8]) -> bool {
     }
 }
 
+/// When the connection must have sent its next request whole: the idle
+/// limit counts from the last answer until a first byte arrives, the
+/// request limit from that byte. Only an answer starts them again, so blank
+/// lines or a line sent a byte at a time gain nothing.
+struct ReadDeadline {
+    idle: Duration,
+    whole: Duration,
+    answered: Instant,
+    first_byte: Option<Instant>,
+}
+
+impl ReadDeadline {
+    fn answered(&mut self, still_buffered: bool) {
+        self.answered = Instant::now();
+        // Pipelined bytes of the next request are its first bytes.
+        self.first_byte = still_buffered.then_some(self.answered);
+    }
+
+    fn received(&mut self) {
+        self.first_byte.get_or_insert_with(Instant::now);
+    }
+
+    /// Time left and which limit it is.
+    fn left(&self) -> (Duration, &'static str) {
+        let (at, which) = match self.first_byte {
+            Some(t) => (t + self.whole, "request deadline"),
+            None => (self.answered + self.idle, "idle timeout"),
+        };
+        (at.saturating_duration_since(Instant::now()), which)
+    }
+}
+
 fn connection(shared: &Arc<Shared>, linger: &Linger, mut stream: UnixStream) {
     let c = &shared.config.control;
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(c.idle_timeout_ms.max(1))));
     let _ = stream.set_write_timeout(Some(Duration::from_millis(c.write_timeout_ms.max(1))));
+    let mut deadline = ReadDeadline {
+        idle: Duration::from_millis(c.idle_timeout_ms.max(1)),
+        whole: Duration::from_millis(c.request_timeout_ms.max(1)),
+        answered: Instant::now(),
+        first_byte: None,
+    };
     let mut frames = FrameReader::default();
     let mut buf = [0u8; 16 * 1024];
     loop {
@@ -287,6 +328,7 @@ fn connection(shared: &Arc<Shared>, linger: &Linger, mut stream: UnixStream) {
                         }
                     }
                 }
+                deadline.answered(frames.pending() > 0);
                 continue;
             }
             Ok(None) => {}
@@ -304,15 +346,24 @@ fn connection(shared: &Arc<Shared>, linger: &Linger, mut stream: UnixStream) {
                 if send(&mut stream, &encode_response(0, Err(e))).is_err() {
                     return;
                 }
+                deadline.answered(frames.pending() > 0);
                 continue;
             }
         }
         if shared.is_stopping() {
             return;
         }
+        let (left, which) = deadline.left();
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            log::debug!("control: connection closed at its {which}");
+            return;
+        }
         match stream.read(&mut buf) {
             Ok(0) => return,
-            Ok(n) => frames.feed(&buf[..n]),
+            Ok(n) => {
+                deadline.received();
+                frames.feed(&buf[..n]);
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e)
                 if matches!(
@@ -320,7 +371,7 @@ fn connection(shared: &Arc<Shared>, linger: &Linger, mut stream: UnixStream) {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                log::debug!("control: idle connection closed");
+                log::debug!("control: connection closed at its {which}");
                 return;
             }
             Err(_) => return,
@@ -342,7 +393,15 @@ fn subscriber(
     kinds: Vec<dmnonce_control::EventKind>,
 ) {
     let wants_alerts = kinds.is_empty() || kinds.contains(&dmnonce_control::EventKind::Alert);
-    let rx = shared.events.subscribe(kinds);
+    // Cut off for not keeping up: shut the socket down, so that a write
+    // blocked on a peer that does not read fails now and the slot is freed.
+    let on_cut: Option<crate::events::OnCut> =
+        stream.try_clone().ok().map(|s| -> crate::events::OnCut {
+            Box::new(move || {
+                let _ = s.shutdown(Shutdown::Both);
+            })
+        });
+    let rx = shared.events.subscribe_with(kinds, on_cut);
     log::debug!("control: subscriber connected");
     if wants_alerts {
         // Alerts that arrived while nobody listened, oldest first.
