@@ -90,6 +90,9 @@ pub struct HttpSettings {
     /// Times a pending resync is resumed after daemon restarts before it is
     /// failed for good.
     pub max_resumes: u32,
+    /// Resync sessions (one thread each) run at once; the others wait,
+    /// pending in the store, and start as sessions end.
+    pub max_sessions: usize,
 }
 
 impl Default for HttpSettings {
@@ -103,6 +106,7 @@ impl Default for HttpSettings {
             backoff_max_ms: 30_000,
             max_body_bytes: 1 << 20,
             max_resumes: 3,
+            max_sessions: 4,
         }
     }
 }
@@ -392,6 +396,9 @@ impl Config {
         }
         if self.http.max_attempts == 0 {
             return bad("http.max_attempts must be at least 1");
+        }
+        if self.http.max_sessions == 0 {
+            return bad("http.max_sessions must be at least 1");
         }
         if self.http.request_timeout_ms == 0 || self.http.connect_timeout_ms == 0 {
             return bad("http timeouts must be positive");

@@ -262,6 +262,34 @@ fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult
     }
 }
 
+/// Starts a resync session, or, with `http.max_sessions` running already,
+/// lets it wait for the next free slot (its work item is pending in the
+/// store either way). The caller holds the account's session claim.
+pub(crate) fn start_resync(shared: &Arc<Shared>, job: crate::resync::Job) {
+    let sid = job.server_id.clone();
+    match shared.admit_session(job) {
+        Some(job) => crate::resync::spawn(shared.clone(), job),
+        None => log::info!(
+            "{}: resync session waits for a free slot ({} running, {} waiting)",
+            peer(&sid),
+            shared.config.http.max_sessions,
+            shared.sessions_waiting()
+        ),
+    }
+}
+
+/// A resync session's thread ended, or could not start: the next waiting
+/// session, if any, gets its slot.
+pub(crate) fn resync_ended(shared: &Arc<Shared>) {
+    if let Some(job) = shared.session_ended() {
+        log::info!(
+            "{}: resync session starts in a freed slot",
+            peer(&job.server_id)
+        );
+        crate::resync::spawn(shared.clone(), job);
+    }
+}
+
 fn reject_event(shared: &Shared, server_id: &str, reason: &str) {
     shared.events.publish(Event::PushRejected {
         server_id: Some(server_id.to_string()),
@@ -310,8 +338,8 @@ fn fallback(
                 info.session_id,
                 reading.as_str()
             );
-            crate::resync::spawn(
-                shared.clone(),
+            start_resync(
+                shared,
                 crate::resync::Job {
                     server_id: server_id.clone(),
                     pending,

@@ -60,6 +60,7 @@ pub fn spawn(shared: Arc<Shared>, job: Job) {
         let sid = job.server_id.clone();
         run(&s, job);
         s.release_session(&sid);
+        crate::intake::resync_ended(&s);
     });
     match started {
         Ok(handle) => {
@@ -71,6 +72,7 @@ pub fn spawn(shared: Arc<Shared>, job: Job) {
             // The pending item stays; a restart resumes it.
             log::error!("{sid}: cannot start the resync thread: {e}");
             shared.release_session(&sid);
+            crate::intake::resync_ended(&shared);
         }
     }
 }
@@ -433,8 +435,8 @@ pub fn resume_pending(shared: &Arc<Shared>) {
             continue;
         }
         log::info!("{sid}: resuming the resync session {session_id} left pending");
-        spawn(
-            shared.clone(),
+        crate::intake::start_resync(
+            shared,
             Job {
                 server_id: sid,
                 pending: item.id,

@@ -1,8 +1,8 @@
 //! State every part of the daemon shares: the store, the configuration,
-//! the event bus, counters, the SMS reassembler and the set of accounts with
-//! a resync session running.
+//! the event bus, counters, the SMS reassembler, the set of accounts with
+//! a resync session running or waiting, and the session slots.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -13,6 +13,7 @@ use dmnonce_store::{ProvisioningMirror, Store, StoreError, UnixTime};
 
 use crate::config::Config;
 use crate::events::EventBus;
+use crate::resync::Job;
 
 /// Counters since start (the `status` request shows them).
 #[derive(Default)]
@@ -64,6 +65,7 @@ pub struct Shared {
     pub(crate) provisioning: Mutex<Option<ProvisioningMirror>>,
     pub(crate) sms: Mutex<Reassembler>,
     pub(crate) sessions: Mutex<BTreeSet<String>>,
+    session_slots: Mutex<SessionSlots>,
     pub(crate) session_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub(crate) stopping: AtomicBool,
     started: Instant,
@@ -90,6 +92,7 @@ impl Shared {
             provisioning: Mutex::new(provisioning),
             sms: Mutex::new(Reassembler::new(limits)),
             sessions: Mutex::new(BTreeSet::new()),
+            session_slots: Mutex::default(),
             session_threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             started: Instant::now(),
@@ -125,6 +128,51 @@ impl Shared {
     pub(crate) fn session_running(&self, server_id: &str) -> bool {
         lock(&self.sessions).contains(server_id)
     }
+
+    /// Takes one of the `http.max_sessions` session slots for `job` and
+    /// hands the job back to be started; with none free the job waits its
+    /// turn (`None`). Its account stays claimed meanwhile, so it waits at
+    /// most once.
+    pub(crate) fn admit_session(&self, job: Job) -> Option<Job> {
+        let mut slots = lock(&self.session_slots);
+        if slots.running < self.config.http.max_sessions {
+            slots.running += 1;
+            Some(job)
+        } else {
+            slots.waiting.push_back(job);
+            None
+        }
+    }
+
+    /// A session ended (or never started): its slot goes to the job that
+    /// waited longest, handed back to be started. None once the daemon
+    /// stops: the waiting jobs stay pending in the store and the next start
+    /// resumes them.
+    pub(crate) fn session_ended(&self) -> Option<Job> {
+        let mut slots = lock(&self.session_slots);
+        slots.running = slots.running.saturating_sub(1);
+        if self.is_stopping() {
+            return None;
+        }
+        let next = slots.waiting.pop_front()?;
+        slots.running += 1;
+        Some(next)
+    }
+
+    /// Resync sessions waiting for a slot.
+    pub(crate) fn sessions_waiting(&self) -> usize {
+        lock(&self.session_slots).waiting.len()
+    }
+}
+
+/// Resync sessions running, and those admitted but waiting for a slot (at
+/// most one per account: each holds its account's claim). A waiting job is
+/// also a pending work item in the store, so this queue need not survive a
+/// restart.
+#[derive(Default)]
+struct SessionSlots {
+    running: usize,
+    waiting: VecDeque<Job>,
 }
 
 /// Wall-clock time for the store.
