@@ -197,6 +197,9 @@ pub struct OfonoConfig {
     pub enabled: bool,
     /// `"system"`, `"session"` or a D-Bus address.
     pub bus: String,
+    /// Uids whose bus connections may call the agent besides the owner of
+    /// `org.ofono` (everyone else is refused with AccessDenied).
+    pub allowed_uids: Vec<u32>,
 }
 
 impl Default for OfonoConfig {
@@ -204,6 +207,7 @@ impl Default for OfonoConfig {
         OfonoConfig {
             enabled: cfg!(target_os = "linux") && !cfg!(target_os = "android"),
             bus: "system".into(),
+            allowed_uids: Vec::new(),
         }
     }
 }

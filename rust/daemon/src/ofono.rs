@@ -7,7 +7,8 @@
 //! `org.ofono.PushNotification.RegisterAgent(o)` on every modem that has
 //! that interface, and follows hot-plugged modems and ofono restarts; each
 //! `ReceiveNotification(ay pdu, a{sv} info)` carries the whole WSP push PDU
-//! (TID first), which goes to [`crate::intake::wsp_intake`].
+//! (TID first), which goes to [`crate::intake::wsp_intake`]. Only ofono
+//! (the owner of `org.ofono`) and `[ofono] allowed_uids` may call it.
 
 mod agent;
 
@@ -34,5 +35,10 @@ pub fn spawn_agent(
         log::info!("ofono: push agent disabled by configuration");
         return Ok(None);
     }
-    start_agent(&settings.bus, Arc::new(crate::intake::wsp_intake(shared))).map(Some)
+    start_agent(
+        &settings.bus,
+        Arc::new(crate::intake::wsp_intake(shared)),
+        settings.allowed_uids.clone(),
+    )
+    .map(Some)
 }

@@ -26,6 +26,7 @@ fn agent_registers_on_modems_and_hands_pdus_to_the_intake() {
             sink.lock().unwrap().push(pdu.to_vec());
             "recorded".to_string()
         }),
+        Vec::new(),
     )
     .expect("agent starts");
 
@@ -64,12 +65,127 @@ fn agent_registers_on_modems_and_hands_pdus_to_the_intake() {
 #[test]
 fn agent_waits_for_ofono_to_appear() {
     let bus = PrivateBus::start();
-    let agent = start_agent(&bus.address, Arc::new(|_: &[u8]| String::new()))
-        .expect("starts without ofono");
+    let received: Arc<Mutex<usize>> = Arc::default();
+    let sink = received.clone();
+    let agent = start_agent(
+        &bus.address,
+        Arc::new(move |_: &[u8]| {
+            *sink.lock().unwrap() += 1;
+            String::new()
+        }),
+        Vec::new(),
+    )
+    .expect("starts without ofono");
     assert!(agent.registered_modems().is_empty());
     // ofono starts afterwards: NameOwnerChanged makes the agent register.
     let fake = FakeOfono::start(&bus.address, &["/ril_0"]);
     let regs = fake.wait_registrations(1, Duration::from_secs(5));
     assert_eq!(regs.len(), 1, "agent registered once ofono appeared");
     assert_eq!(regs[0].modem, "/ril_0");
+    // The owner that appeared later is the one served.
+    fake.deliver(&regs[0], b"\x01\x06")
+        .expect("ofono's push taken");
+    assert_eq!(*received.lock().unwrap(), 1);
+    // ofono restarts under a new unique name: the new one is served.
+    drop(fake);
+    let fake = FakeOfono::start(&bus.address, &["/ril_0"]);
+    let regs = fake.wait_registrations(1, Duration::from_secs(5));
+    assert_eq!(regs.len(), 1, "agent registered with the restarted ofono");
+    fake.deliver(&regs[0], b"\x01\x06")
+        .expect("the restarted ofono's push taken");
+    assert_eq!(*received.lock().unwrap(), 2);
+}
+
+/// A second connection on the bus, not the owner of `org.ofono`, calling
+/// the agent the way ofono would.
+fn stranger_calls(bus: &str, agent: &str, member: &str, pdu: Option<&[u8]>) -> zbus::Result<()> {
+    let conn = zbus::blocking::connection::Builder::address(bus)?.build()?;
+    let iface = Some("org.ofono.PushNotificationAgent");
+    match pdu {
+        Some(pdu) => {
+            let info: std::collections::HashMap<&str, zbus::zvariant::Value<'_>> =
+                std::collections::HashMap::new();
+            conn.call_method(
+                Some(agent),
+                AGENT_PATH,
+                iface,
+                member,
+                &(pdu.to_vec(), info),
+            )
+        }
+        None => conn.call_method(Some(agent), AGENT_PATH, iface, member, &()),
+    }
+    .map(|_| ())
+}
+
+fn access_denied(r: zbus::Result<()>) -> bool {
+    matches!(&r, Err(zbus::Error::MethodError(name, _, _))
+        if name.as_str() == "org.freedesktop.DBus.Error.AccessDenied")
+}
+
+#[test]
+fn agent_refuses_callers_that_are_not_ofono() {
+    let bus = PrivateBus::start();
+    let fake = FakeOfono::start(&bus.address, &["/phonesim"]);
+    let received: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let sink = received.clone();
+    let agent = start_agent(
+        &bus.address,
+        Arc::new(move |pdu: &[u8]| {
+            sink.lock().unwrap().push(pdu.to_vec());
+            "recorded".to_string()
+        }),
+        Vec::new(),
+    )
+    .expect("agent starts");
+    let regs = fake.wait_registrations(1, Duration::from_secs(5));
+    assert_eq!(regs.len(), 1);
+    let name = agent.unique_name().unwrap();
+
+    // Anyone else on the bus: refused, nothing reaches the intake, and
+    // Release does not drop the registrations.
+    let r = stranger_calls(
+        &bus.address,
+        &name,
+        "ReceiveNotification",
+        Some(b"\x01\x06"),
+    );
+    assert!(access_denied(r), "ReceiveNotification from a stranger");
+    let r = stranger_calls(&bus.address, &name, "Release", None);
+    assert!(access_denied(r), "Release from a stranger");
+    assert!(received.lock().unwrap().is_empty());
+    assert_eq!(agent.registered_modems(), vec!["/phonesim".to_string()]);
+
+    // ofono itself is still served.
+    fake.deliver(&regs[0], b"\x01\x06")
+        .expect("ofono's push taken");
+    assert_eq!(received.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_configured_uid_may_call_the_agent() {
+    let bus = PrivateBus::start();
+    let _fake = FakeOfono::start(&bus.address, &["/phonesim"]);
+    let received: Arc<Mutex<usize>> = Arc::default();
+    let sink = received.clone();
+    // SAFETY: getuid has no preconditions.
+    let own = unsafe { libc::getuid() };
+    let agent = start_agent(
+        &bus.address,
+        Arc::new(move |_: &[u8]| {
+            *sink.lock().unwrap() += 1;
+            String::new()
+        }),
+        vec![own],
+    )
+    .expect("agent starts");
+    let name = agent.unique_name().unwrap();
+    stranger_calls(
+        &bus.address,
+        &name,
+        "ReceiveNotification",
+        Some(b"\x01\x06"),
+    )
+    .expect("a connection of an allowed uid is served");
+    assert_eq!(*received.lock().unwrap(), 1);
 }

@@ -15,6 +15,15 @@
 //! The PDU goes to the same intake as the control socket's `push` request;
 //! nothing here parses it. `info` may carry the sender's phone number: it is
 //! not logged.
+//!
+//! Callers are checked (issue 17): the agent's object is reachable by any
+//! connection the bus policy lets through, and a forged push would start a
+//! resync session. Only the unique name that owns `org.ofono` (learnt with
+//! GetNameOwner when registering, followed through NameOwnerChanged, and
+//! asked again before a refusal in case the signal is still queued), or a
+//! connection whose uid is configured (`[ofono] allowed_uids`, asked with
+//! GetConnectionUnixUser), is served; others get
+//! `org.freedesktop.DBus.Error.AccessDenied` and a log line.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -22,7 +31,8 @@ use std::thread;
 
 use zbus::blocking::connection::Builder;
 use zbus::blocking::{Connection, MessageIterator};
-use zbus::message::Type as MessageType;
+use zbus::message::{Header, Type as MessageType};
+use zbus::names::BusName;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue};
 use zbus::{interface, MatchRule};
 
@@ -56,15 +66,84 @@ pub enum OfonoError {
 /// short outcome name for the log (no secrets, no nonces).
 pub type Intake = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
 
+/// The unique bus name that owns `org.ofono` now, as last learnt.
+type Owner = Arc<Mutex<Option<String>>>;
+
 struct Agent {
     intake: Intake,
     registered: Arc<Mutex<BTreeSet<String>>>,
+    owner: Owner,
+    allowed_uids: Vec<u32>,
+}
+
+impl Agent {
+    /// Whether the caller of `member` is ofono (or a configured uid);
+    /// AccessDenied otherwise.
+    async fn check_caller(
+        &self,
+        header: &Header<'_>,
+        conn: &zbus::Connection,
+        member: &str,
+    ) -> zbus::fdo::Result<()> {
+        let Some(sender) = header.sender() else {
+            // Only a peer-to-peer connection has no sender; we use a bus.
+            log::warn!("ofono: {member} without a sender refused");
+            return Err(denied(member));
+        };
+        if lock(&self.owner).as_deref() == Some(sender.as_str()) {
+            return Ok(());
+        }
+        let dbus = zbus::fdo::DBusProxy::new(conn).await?;
+        // ofono may have restarted and called before its NameOwnerChanged
+        // reached the watcher thread: ask the bus before refusing.
+        if let Ok(owner) = dbus.get_name_owner(ofono_name()?).await {
+            if owner.as_str() == sender.as_str() {
+                *lock(&self.owner) = Some(owner.to_string());
+                return Ok(());
+            }
+        }
+        let uid = if self.allowed_uids.is_empty() {
+            None
+        } else {
+            dbus.get_connection_unix_user(BusName::Unique(sender.clone()))
+                .await
+                .ok()
+        };
+        if uid.is_some_and(|u| self.allowed_uids.contains(&u)) {
+            return Ok(());
+        }
+        // A unique name is checked by zbus to be ':' and [A-Za-z0-9_.-]
+        // only, so it cannot break the log line.
+        log::warn!(
+            "ofono: {member} from {} (uid {}) refused: not the owner of {OFONO_SERVICE} \
+             nor an allowed uid",
+            sender.as_str(),
+            uid.map_or_else(|| "unknown".to_string(), |u| u.to_string())
+        );
+        Err(denied(member))
+    }
+}
+
+fn ofono_name() -> zbus::fdo::Result<BusName<'static>> {
+    BusName::from_static_str(OFONO_SERVICE).map_err(|e| zbus::fdo::Error::Failed(e.to_string()))
+}
+
+fn denied(member: &str) -> zbus::fdo::Error {
+    zbus::fdo::Error::AccessDenied(format!("{member} is for {OFONO_SERVICE} only"))
 }
 
 #[interface(name = "org.ofono.PushNotificationAgent")]
 impl Agent {
     /// A WAP push arrived on a modem: `pdu` is the WSP push PDU.
-    fn receive_notification(&self, pdu: Vec<u8>, info: HashMap<String, OwnedValue>) {
+    async fn receive_notification(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+        pdu: Vec<u8>,
+        info: HashMap<String, OwnedValue>,
+    ) -> zbus::fdo::Result<()> {
+        self.check_caller(&header, conn, "ReceiveNotification")
+            .await?;
         log::info!(
             "ofono: push of {} bytes received ({} info fields)",
             pdu.len(),
@@ -72,12 +151,19 @@ impl Agent {
         );
         let outcome = (self.intake)(&pdu);
         log::info!("ofono: push handled: {outcome}");
+        Ok(())
     }
 
     /// ofono dropped the agent (modem removed, ofono stopping).
-    fn release(&self) {
+    async fn release(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> zbus::fdo::Result<()> {
+        self.check_caller(&header, conn, "Release").await?;
         log::info!("ofono: agent released by ofono");
         lock(&self.registered).clear();
+        Ok(())
     }
 }
 
@@ -126,13 +212,22 @@ fn connect(bus: &str, agent: Agent) -> Result<Connection, OfonoError> {
 /// that has a push interface now, and follows modems and ofono restarts.
 /// ofono need not be running yet: the agent registers when it appears.
 /// `bus`: `"system"`, `"session"` or a D-Bus address (`unix:path=…`).
-pub fn start_agent(bus: &str, intake: Intake) -> Result<OfonoAgent, OfonoError> {
+/// Calls are taken from the owner of `org.ofono` and from connections of
+/// `allowed_uids` only.
+pub fn start_agent(
+    bus: &str,
+    intake: Intake,
+    allowed_uids: Vec<u32>,
+) -> Result<OfonoAgent, OfonoError> {
     let registered = Arc::new(Mutex::new(BTreeSet::new()));
+    let owner: Owner = Arc::default();
     let conn = connect(
         bus,
         Agent {
             intake,
             registered: registered.clone(),
+            owner: owner.clone(),
+            allowed_uids,
         },
     )?;
     log::info!("ofono: push agent exported at {AGENT_PATH} on the {bus} bus");
@@ -142,9 +237,11 @@ pub fn start_agent(bus: &str, intake: Intake) -> Result<OfonoAgent, OfonoError> 
         .msg_type(MessageType::Signal)
         .sender(OFONO_SERVICE)
         .map(|b| b.build());
+    // From the bus itself: anyone may emit a signal named NameOwnerChanged.
     let owner_changes = MatchRule::builder()
         .msg_type(MessageType::Signal)
-        .interface("org.freedesktop.DBus")
+        .sender("org.freedesktop.DBus")
+        .and_then(|b| b.interface("org.freedesktop.DBus"))
         .and_then(|b| b.member("NameOwnerChanged"))
         .and_then(|b| b.add_arg(OFONO_SERVICE))
         .map(|b| b.build());
@@ -155,18 +252,29 @@ pub fn start_agent(bus: &str, intake: Intake) -> Result<OfonoAgent, OfonoError> 
             Err(e) => log::warn!("ofono: cannot follow modem changes ({e}); registering once"),
         }
     }
-    register_all(&conn, &registered);
+    register_all(&conn, &registered, &owner);
     for it in iterators {
-        let (conn, registered) = (conn.clone(), registered.clone());
+        let (conn, registered, owner) = (conn.clone(), registered.clone(), owner.clone());
         thread::Builder::new()
             .name("ofono-watch".into())
-            .spawn(move || watch(it, &conn, &registered))?;
+            .spawn(move || watch(it, &conn, &registered, &owner))?;
     }
     Ok(OfonoAgent { conn, registered })
 }
 
-/// Registers with every modem ofono lists that has the push interface.
-fn register_all(conn: &Connection, registered: &Mutex<BTreeSet<String>>) {
+/// Registers with every modem ofono lists that has the push interface,
+/// after learning which connection is ofono (the only caller served).
+fn register_all(conn: &Connection, registered: &Mutex<BTreeSet<String>>, owner: &Owner) {
+    match zbus::blocking::fdo::DBusProxy::new(conn)
+        .and_then(|p| Ok(p.get_name_owner(ofono_name()?)?))
+    {
+        Ok(name) => *lock(owner) = Some(name.to_string()),
+        Err(e) => {
+            *lock(owner) = None;
+            log::info!("ofono: not available yet ({e}); waiting for it to appear");
+            return;
+        }
+    }
     let modems: Vec<(OwnedObjectPath, HashMap<String, OwnedValue>)> = match conn
         .call_method(
             Some(OFONO_SERVICE),
@@ -219,7 +327,12 @@ fn register(conn: &Connection, modem: &str, registered: &Mutex<BTreeSet<String>>
 }
 
 /// Follows ofono's signals: new modems, changed interfaces, restarts.
-fn watch(it: MessageIterator, conn: &Connection, registered: &Mutex<BTreeSet<String>>) {
+fn watch(
+    it: MessageIterator,
+    conn: &Connection,
+    registered: &Mutex<BTreeSet<String>>,
+    owner: &Owner,
+) {
     for msg in it {
         let Ok(msg) = msg else { continue };
         let header = msg.header();
@@ -259,11 +372,15 @@ fn watch(it: MessageIterator, conn: &Connection, registered: &Mutex<BTreeSet<Str
             ("org.freedesktop.DBus", "NameOwnerChanged") => {
                 if let Ok((_, _, new_owner)) = msg.body().deserialize::<(String, String, String)>()
                 {
-                    // ofono restarted (or stopped): its registrations are gone.
+                    // ofono restarted (or stopped): its registrations are
+                    // gone, and so is the old owner's right to call us. The
+                    // new owner is asked of the bus (register_all), not
+                    // taken from the signal.
                     lock(registered).clear();
+                    *lock(owner) = None;
                     if !new_owner.is_empty() {
                         log::info!("ofono: service (re)appeared; registering the agent");
-                        register_all(conn, registered);
+                        register_all(conn, registered, owner);
                     } else {
                         log::info!("ofono: service left the bus");
                     }
@@ -283,6 +400,7 @@ mod tests {
         let err = start_agent(
             "unix:path=/nonexistent/dmnonce-test-bus",
             Arc::new(|_: &[u8]| String::new()),
+            Vec::new(),
         )
         .err()
         .expect("no bus there");
