@@ -124,6 +124,10 @@ fn without_mirror(why: &str, audit: impl Fn(&str)) -> Option<ProvisioningMirror>
 /// back the mirror entry this call made.
 pub(crate) fn add(shared: &Shared, p: &AccountProvisioning) -> Result<(), WireError> {
     let mirror = lock(&shared.provisioning);
+    // Refused input must not reach the mirror: a crash before its entry is
+    // taken back would bring the account in at the next start. The lock
+    // held here keeps another add from slipping in before the store write.
+    shared.store.check_new_account(p).map_err(store_error)?;
     let inserted = match mirror.as_ref() {
         Some(m) => m.insert_if_absent(p).map_err(store_error)?,
         None => {

@@ -319,10 +319,11 @@ pub fn account_info(a: &Account) -> AccountInfo {
 fn account_add(shared: &Shared, spec: AccountSpec) -> Result<Value, WireError> {
     let bad = |m: String| WireError::new(ErrorCode::BadRequest, m);
     let url = spec.server_url.trim();
-    let https = url.starts_with("https://");
-    if !(https || url.starts_with("http://")) {
-        return Err(bad("server_url must be an http:// or https:// URL".into()));
-    }
+    // The URL rules are the store's (dmnonce_store::text), like those of
+    // the ids, which the store checks when the account is created.
+    let https = store::text::parse_server_url(url)
+        .map_err(store_error)?
+        .https;
     if spec.auth_scheme == AuthScheme::Basic && !https {
         return Err(bad(
             "auth_scheme basic sends the password in clear: only with https".into(),

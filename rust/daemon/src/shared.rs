@@ -188,7 +188,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub fn store_error(e: StoreError) -> WireError {
     let code = match &e {
         StoreError::UnknownAccount(_) => ErrorCode::UnknownAccount,
-        StoreError::AccountExists(_) => ErrorCode::AccountExists,
+        StoreError::AccountExists(_) | StoreError::AccountExistsIgnoringCase(_) => {
+            ErrorCode::AccountExists
+        }
         StoreError::InvalidInput { .. } => ErrorCode::BadRequest,
         _ => ErrorCode::Store,
     };

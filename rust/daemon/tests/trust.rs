@@ -218,3 +218,127 @@ fn peer_text_cannot_forge_a_log_line() {
     assert!(log.contains("dm.evil\\ndmnonced[1] ERROR"), "{log}");
     assert!(!log.contains("Srv-Secret-0") && !log.contains("Cli-Secret-1"));
 }
+
+#[test]
+fn account_add_refuses_weak_ids_and_urls_naming_the_field() {
+    use dmnonce_control::{AccountSpec, AuthScheme, ClientError, Encoding, ErrorCode, Policy};
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "");
+    let spec = |server_id: &str, client_name: &str, url: &str| AccountSpec {
+        server_id: server_id.into(),
+        server_url: url.into(),
+        client_name: client_name.into(),
+        auth_scheme: AuthScheme::Md5,
+        encoding: Encoding::Xml,
+        policy: Policy::Allow,
+        server_password: "Srv-Secret-0".into(),
+        client_password: "Cli-Secret-1".into(),
+        server_nonce_b64: None,
+        client_nonce_b64: None,
+    };
+    // `says`: the field's prefix, then the reason somewhere after it.
+    let refused = |s: AccountSpec, code: ErrorCode, says: &str| {
+        let shown = format!("{:?}/{:?}/{:?}", s.server_id, s.client_name, s.server_url);
+        let (field, why) = says.split_once(": ").unwrap_or((says, ""));
+        match d.client().account_add(s) {
+            Err(ClientError::Daemon(e)) => {
+                assert_eq!(e.code, code, "{shown}: {}", e.message);
+                let at = e.message.find(field);
+                assert!(at.is_some(), "{shown}: {}", e.message);
+                assert!(
+                    e.message[at.unwrap()..].contains(why),
+                    "{shown}: {}",
+                    e.message
+                );
+                assert!(!e.message.contains("Secret"), "{}", e.message);
+            }
+            other => panic!("{shown}: {other:?}"),
+        }
+    };
+    let url = "https://dm.example.net/dm";
+    d.client()
+        .account_add(spec("dm.example.net", "device-1", url))
+        .unwrap();
+
+    // Server ids and client names: one rule for both.
+    let long = "x".repeat(256);
+    for (id, why) in [
+        ("dm.nul\0", "control or invisible"),
+        ("dm.crlf\r\nx", "control or invisible"),
+        ("dm.\u{202e}ten.xe", "control or invisible"),
+        (" dm.spaced", "whitespace"),
+        ("dm.spaced ", "whitespace"),
+        ("", "empty"),
+        (long.as_str(), "longer than 255 bytes"),
+    ] {
+        refused(
+            spec(id, "device-1", url),
+            ErrorCode::BadRequest,
+            &format!("invalid server_id: {why}"),
+        );
+        refused(
+            spec("dm.other", id, url),
+            ErrorCode::BadRequest,
+            &format!("invalid client_name: {why}"),
+        );
+    }
+    // Case-sensitive, but a new id equal to one ignoring ASCII case is a
+    // duplicate; so is the same id again.
+    refused(
+        spec("DM.Example.NET", "device-2", url),
+        ErrorCode::AccountExists,
+        "\"dm.example.net\" exists already; server ids that differ only in ASCII case",
+    );
+    refused(
+        spec("dm.example.net", "device-2", url),
+        ErrorCode::AccountExists,
+        "\"dm.example.net\" exists already",
+    );
+
+    // URLs: parsed, not prefix-matched.
+    for (url, why) in [
+        ("http://", "has no host"),
+        ("https://:443/dm", "has no host"),
+        ("https:///dm", "has no host"),
+        (
+            "ftp://dm.example.net/",
+            "must start with http:// or https://",
+        ),
+        (
+            "https://dm.example.net:0/dm",
+            "port must be a number from 1 to 65535",
+        ),
+        ("https://dm.example.net:65536/dm", "port must be a number"),
+        ("https://dm.example.net:8a/dm", "port must be a number"),
+        ("https://user:pw@dm.example.net/dm", "user name or password"),
+        (
+            "https://dm..example.net/dm",
+            "host must be a name or address",
+        ),
+        ("https://dm.example.net/d m", "whitespace"),
+        ("https://[::1/dm", "closing ]"),
+    ] {
+        refused(
+            spec("dm.url.test", "device-3", url),
+            ErrorCode::BadRequest,
+            &format!("invalid server_url: {why}"),
+        );
+    }
+    d.client()
+        .account_add(spec("dm.v6.test", "device-4", "http://[::1]:8080/dm"))
+        .unwrap();
+    d.client()
+        .account_add(spec("DM Server 5", "Gerät 5", "http://127.0.0.1:9/dm"))
+        .unwrap();
+
+    // Nothing refused was added, nothing was lost, the daemon serves on.
+    let ids: Vec<String> = d
+        .client()
+        .account_list()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.server_id)
+        .collect();
+    assert_eq!(ids, ["DM Server 5", "dm.example.net", "dm.v6.test"]);
+    assert_no_forged_line(&d);
+}

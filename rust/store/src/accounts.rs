@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::model::{validate_server_id, validate_text};
+use crate::model::validate_server_id;
 use crate::store::account_id;
 use crate::{
     Account, AccountProvisioning, AccountSecrets, AccountUpdate, AuditEvent, AuthScheme,
@@ -82,11 +82,45 @@ pub(crate) fn insert(
     )
 }
 
+/// Whether `p` may be created: [`AccountProvisioning::validate_new`], and no
+/// existing server id equal to it ignoring ASCII case (SQLite's NOCASE
+/// folds exactly A–Z). Ids stay case-sensitive everywhere else — a
+/// Package #0 is matched exactly — so two such ids could only be told apart
+/// by case, which an operator or a server's config easily gets wrong.
+fn check_new(conn: &Connection, p: &AccountProvisioning) -> Result<()> {
+    p.validate_new()?;
+    let twin: Option<String> = conn
+        .query_row(
+            "SELECT server_id FROM accounts
+             WHERE server_id = ?1 COLLATE NOCASE AND server_id <> ?1 LIMIT 1",
+            [&p.server_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match twin {
+        Some(existing) => Err(StoreError::AccountExistsIgnoringCase(existing)),
+        None => Ok(()),
+    }
+}
+
 impl Store {
-    /// Creates an account (state `in-sync`, nonces from `p`).
-    /// Fails with [`StoreError::AccountExists`] if the server id is taken.
+    /// Creates an account (state `in-sync`, nonces from `p`) after the
+    /// checks of [`Store::check_new_account`]. Fails with
+    /// [`StoreError::AccountExists`] if the server id is taken.
     pub fn create_account(&self, p: &AccountProvisioning, now: UnixTime) -> Result<()> {
-        self.write(|tx| insert(tx, p, SyncState::InSync, true, now))
+        self.write(|tx| {
+            check_new(tx, p)?;
+            insert(tx, p, SyncState::InSync, true, now)
+        })
+    }
+
+    /// The checks [`Store::create_account`] makes before it writes, for a
+    /// caller that has something to do first (the daemon writes the
+    /// provisioning mirror before the store): the new-account rules of
+    /// [`crate::text`], and no server id equal ignoring ASCII case
+    /// ([`StoreError::AccountExistsIgnoringCase`]).
+    pub fn check_new_account(&self, p: &AccountProvisioning) -> Result<()> {
+        self.read(|tx| check_new(tx, p))
     }
 
     /// The account with this server id, without its secrets.
@@ -147,10 +181,10 @@ impl Store {
     /// rate-limit window (newer ones stay: the limit counts them).
     pub fn update_account(&self, server_id: &str, u: &AccountUpdate, now: UnixTime) -> Result<()> {
         if let Some(url) = &u.server_url {
-            validate_text("server_url", url)?;
+            crate::text::parse_server_url(url)?;
         }
         if let Some(name) = &u.client_name {
-            validate_text("client_name", name)?;
+            crate::text::validate_identifier("client_name", name)?;
         }
         let window_start = now.0.saturating_sub(self.fallback_limit().window_secs);
         self.write(|tx| {

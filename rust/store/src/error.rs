@@ -76,6 +76,13 @@ pub enum StoreError {
     /// An account with this server id exists already.
     #[error("an account for server id {0:?} exists already")]
     AccountExists(String),
+    /// An account exists whose server id equals the new one ignoring ASCII
+    /// case (the existing id).
+    #[error(
+        "an account for server id {0:?} exists already; server ids that differ only in \
+         ASCII case are refused as duplicates"
+    )]
+    AccountExistsIgnoringCase(String),
     /// No pending work item has this id (it may have been completed).
     #[error("no pending work item {0}")]
     UnknownPending(i64),

@@ -118,6 +118,17 @@ pub struct AccountProvisioning {
 }
 
 impl AccountProvisioning {
+    /// The rules for an account created now ([`crate::text`]): printable
+    /// server id and client name without surrounding whitespace, a URL
+    /// that parses. Accounts restored from the provisioning mirror get only
+    /// [`AccountProvisioning::validate`]: they were checked when created,
+    /// and a rule added later must not lose one in a recovery.
+    pub fn validate_new(&self) -> Result<()> {
+        crate::text::validate_identifier("server_id", &self.server_id)?;
+        crate::text::validate_identifier("client_name", &self.client_name)?;
+        crate::text::parse_server_url(&self.server_url).map(|_| ())
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         validate_server_id(&self.server_id)?;
         validate_text("server_url", &self.server_url)?;
