@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use dmnonce_proto::DefaultNonce;
+use dmnonce_syncml::SessionIdFormat;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 /// Everything the daemon can be told. Every field has a default, so
 /// `dmnonced` with no arguments runs.
@@ -129,15 +132,16 @@ impl HttpSettings {
 pub struct FallbackSettings {
     /// Default-nonce notifications accepted per account per hour.
     pub max_per_hour: u32,
-    /// Readings of "0x00000000" tried, in order: `"text"`, `"zero"`.
-    pub readings: Vec<String>,
+    /// Readings of "0x00000000" tried, in order (file: `"text"`, `"zero"`).
+    #[serde(deserialize_with = "readings_named")]
+    pub readings: Vec<DefaultNonce>,
 }
 
 impl Default for FallbackSettings {
     fn default() -> Self {
         FallbackSettings {
             max_per_hour: 5,
-            readings: vec!["text".into(), "zero".into()],
+            readings: vec![DefaultNonce::Text, DefaultNonce::Zero],
         }
     }
 }
@@ -173,8 +177,9 @@ pub struct DeviceSettings {
     pub model: String,
     /// `./DevInfo/Lang`.
     pub lang: String,
-    /// `SessionID` format: `"hex"` (default) or `"decimal"`.
-    pub session_id_format: String,
+    /// `SessionID` format (file: `"hex"`, the default, or `"decimal"`).
+    #[serde(deserialize_with = "session_id_format_named")]
+    pub session_id_format: SessionIdFormat,
 }
 
 impl Default for DeviceSettings {
@@ -184,7 +189,7 @@ impl Default for DeviceSettings {
             man: "dmnonce".into(),
             model: "dmnonced".into(),
             lang: "en-US".into(),
-            session_id_format: "hex".into(),
+            session_id_format: SessionIdFormat::HexUpper,
         }
     }
 }
@@ -195,7 +200,9 @@ impl Default for DeviceSettings {
 pub struct OfonoConfig {
     /// Register the push agent.
     pub enabled: bool,
-    /// `"system"`, `"session"` or a D-Bus address.
+    /// `"system"`, `"session"` or a D-Bus address (`transport:key=value,…`);
+    /// checked at load, so a misspelt `"sytem"` is not taken for an address.
+    #[serde(deserialize_with = "bus_named")]
     pub bus: String,
     /// Uids whose bus connections may call the agent besides the owner of
     /// `org.ofono` (everyone else is refused with AccessDenied).
@@ -225,7 +232,64 @@ struct FileConfig {
     sms: SmsSettings,
     device: DeviceSettings,
     ofono: OfonoConfig,
-    log_level: Option<String>,
+    #[serde(deserialize_with = "log_level_named")]
+    log_level: Option<u8>,
+}
+
+// The file's names for values that have a type. Each is decoded here, once,
+// while the file is read, so the daemon works on types, and a name it does
+// not know stops it with the key in the message (the TOML parser adds file,
+// line and column) instead of falling back to a default somewhere later.
+
+fn session_id_format_named<'de, D: Deserializer<'de>>(d: D) -> Result<SessionIdFormat, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "hex" => Ok(SessionIdFormat::HexUpper),
+        "decimal" => Ok(SessionIdFormat::Decimal),
+        other => Err(D::Error::custom(format!(
+            "device.session_id_format {other:?}: expected \"hex\" or \"decimal\""
+        ))),
+    }
+}
+
+fn readings_named<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DefaultNonce>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|name| {
+            DefaultNonce::parse(name).ok_or_else(|| {
+                D::Error::custom(format!(
+                    "fallback.readings {name:?}: each entry is \"text\" or \"zero\""
+                ))
+            })
+        })
+        .collect()
+}
+
+fn log_level_named<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "warn" => Ok(Some(0)),
+        "info" => Ok(Some(1)),
+        "debug" => Ok(Some(2)),
+        "trace" => Ok(Some(3)),
+        other => Err(D::Error::custom(format!(
+            "log_level {other:?}: expected warn, info, debug or trace"
+        ))),
+    }
+}
+
+/// Any D-Bus address names its transport before a colon (`unix:path=…`);
+/// zbus parses the rest when it connects.
+fn bus_named<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let bus = String::deserialize(d)?;
+    if bus == "system"
+        || bus == "session"
+        || bus.split_once(':').is_some_and(|(t, _)| !t.is_empty())
+    {
+        Ok(bus)
+    } else {
+        Err(D::Error::custom(format!(
+            "ofono.bus {bus:?}: expected \"system\", \"session\" or a D-Bus address (transport:key=value,...)"
+        )))
+    }
 }
 
 /// Command-line overrides.
@@ -260,9 +324,21 @@ pub enum ConfigError {
         /// The parser's message (line, column, key).
         message: String,
     },
-    /// A value is out of range.
-    #[error("config: {0}")]
-    Invalid(String),
+    /// A value is out of range; the message starts with its key.
+    #[error("{}: {message}", origin(.file))]
+    Invalid {
+        /// The file the value came from; `None`: the embedded default.
+        file: Option<PathBuf>,
+        /// `key: what is wrong`.
+        message: String,
+    },
+}
+
+fn origin(file: &Option<PathBuf>) -> String {
+    match file {
+        Some(path) => format!("config file {}", path.display()),
+        None => "config".to_string(),
+    }
 }
 
 /// Where the environment says things go.
@@ -342,7 +418,10 @@ impl Config {
             config.socket = config.state_dir.join("dmnonced.sock");
         }
         config.verbosity = config.verbosity.saturating_add(overrides.verbose).min(4);
-        config.validate()?;
+        config.validate().map_err(|message| ConfigError::Invalid {
+            file: overrides.config_file.clone(),
+            message,
+        })?;
         Ok(config)
     }
 
@@ -368,66 +447,42 @@ impl Config {
         self.sms = file.sms;
         self.device = file.device;
         self.ofono = file.ofono;
-        if let Some(level) = file.log_level {
-            self.verbosity = match level.as_str() {
-                "warn" => 0,
-                "info" => 1,
-                "debug" => 2,
-                "trace" => 3,
-                other => {
-                    return Err(ConfigError::Invalid(format!(
-                        "log_level {other:?}: expected warn, info, debug or trace"
-                    )))
-                }
-            };
+        if let Some(verbosity) = file.log_level {
+            self.verbosity = verbosity;
         }
         Ok(named_socket)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
-        if self.control.max_connections == 0 {
-            return bad("control.max_connections must be at least 1");
+    /// The limits the types alone do not express; `Err("key: why")`.
+    fn validate(&self) -> Result<(), String> {
+        let positive = [
+            (
+                "control.max_connections",
+                self.control.max_connections as u64,
+            ),
+            (
+                "control.max_connections_per_uid",
+                self.control.max_connections_per_uid as u64,
+            ),
+            ("control.idle_timeout_ms", self.control.idle_timeout_ms),
+            (
+                "control.request_timeout_ms",
+                self.control.request_timeout_ms,
+            ),
+            (
+                "control.subscriber_queue",
+                self.control.subscriber_queue as u64,
+            ),
+            ("http.max_attempts", u64::from(self.http.max_attempts)),
+            ("http.max_sessions", self.http.max_sessions as u64),
+            ("http.connect_timeout_ms", self.http.connect_timeout_ms),
+            ("http.request_timeout_ms", self.http.request_timeout_ms),
+            ("sms.max_pending", self.sms.max_pending as u64),
+        ];
+        match positive.iter().find(|(_, value)| *value == 0) {
+            Some((key, _)) => Err(format!("{key} must be at least 1")),
+            None => Ok(()),
         }
-        if self.control.max_connections_per_uid == 0 {
-            return bad("control.max_connections_per_uid must be at least 1");
-        }
-        if self.control.idle_timeout_ms == 0 || self.control.request_timeout_ms == 0 {
-            return bad("control timeouts must be positive");
-        }
-        if self.control.subscriber_queue == 0 {
-            return bad("control.subscriber_queue must be at least 1");
-        }
-        if self.http.max_attempts == 0 {
-            return bad("http.max_attempts must be at least 1");
-        }
-        if self.http.max_sessions == 0 {
-            return bad("http.max_sessions must be at least 1");
-        }
-        if self.http.request_timeout_ms == 0 || self.http.connect_timeout_ms == 0 {
-            return bad("http timeouts must be positive");
-        }
-        if self.sms.max_pending == 0 {
-            return bad("sms.max_pending must be at least 1");
-        }
-        for r in &self.fallback.readings {
-            if dmnonce_proto::DefaultNonce::parse(r).is_none() {
-                return bad("fallback.readings: each entry is \"text\" or \"zero\"");
-            }
-        }
-        if !matches!(self.device.session_id_format.as_str(), "hex" | "decimal") {
-            return bad("device.session_id_format is \"hex\" or \"decimal\"");
-        }
-        Ok(())
-    }
-
-    /// The default-nonce readings, in order.
-    pub fn readings(&self) -> Vec<dmnonce_proto::DefaultNonce> {
-        self.fallback
-            .readings
-            .iter()
-            .filter_map(|r| dmnonce_proto::DefaultNonce::parse(r))
-            .collect()
     }
 
     /// The store's file.
@@ -521,8 +576,108 @@ mod tests {
         std::fs::write(&file, "[http]\nmax_attempts = 0\n").unwrap();
         assert!(matches!(
             Config::load(&o, &env(None, None)),
-            Err(ConfigError::Invalid(_))
+            Err(ConfigError::Invalid { .. })
         ));
+    }
+
+    /// Loads `text` as the file; the error's message.
+    fn load_error(text: &str) -> (PathBuf, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, text).unwrap();
+        let o = Overrides {
+            config_file: Some(file.clone()),
+            ..Overrides::default()
+        };
+        let e = Config::load(&o, &env(None, None)).expect_err(text);
+        (file, e.to_string())
+    }
+
+    #[test]
+    fn every_bad_value_stops_the_load_naming_its_key_and_file() {
+        let cases = [
+            (
+                "[device]\nsession_id_format = \"hexx\"\n",
+                "device.session_id_format",
+            ),
+            (
+                "[device]\nsession_id_format = \"Hex\"\n",
+                "device.session_id_format",
+            ),
+            (
+                "[fallback]\nreadings = [\"text\", \"0x00000000\"]\n",
+                "fallback.readings",
+            ),
+            ("log_level = \"verbose\"\n", "log_level"),
+            ("[ofono]\nbus = \"sytem\"\n", "ofono.bus"),
+            ("[ofono]\nbus = \":path=/x\"\n", "ofono.bus"),
+            (
+                "[control]\nmax_connections = 0\n",
+                "control.max_connections",
+            ),
+            (
+                "[control]\nmax_connections_per_uid = 0\n",
+                "control.max_connections_per_uid",
+            ),
+            (
+                "[control]\nidle_timeout_ms = 0\n",
+                "control.idle_timeout_ms",
+            ),
+            (
+                "[control]\nrequest_timeout_ms = 0\n",
+                "control.request_timeout_ms",
+            ),
+            (
+                "[control]\nsubscriber_queue = 0\n",
+                "control.subscriber_queue",
+            ),
+            ("[http]\nmax_attempts = 0\n", "http.max_attempts"),
+            ("[http]\nmax_sessions = 0\n", "http.max_sessions"),
+            (
+                "[http]\nconnect_timeout_ms = 0\n",
+                "http.connect_timeout_ms",
+            ),
+            (
+                "[http]\nrequest_timeout_ms = 0\n",
+                "http.request_timeout_ms",
+            ),
+            ("[sms]\nmax_pending = 0\n", "sms.max_pending"),
+        ];
+        for (text, key) in cases {
+            let (file, message) = load_error(text);
+            assert!(message.contains(key), "{text:?}: {message}");
+            assert!(
+                message.contains(&file.display().to_string()),
+                "{text:?}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn named_values_are_decoded_once_into_their_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "log_level = \"debug\"\n[device]\nsession_id_format = \"decimal\"\n\
+             [fallback]\nreadings = [\"zero\"]\n[ofono]\nbus = \"unix:path=/run/b\"\n",
+        )
+        .unwrap();
+        let o = Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        };
+        let c = Config::load(&o, &env(None, None)).unwrap();
+        assert_eq!(c.device.session_id_format, SessionIdFormat::Decimal);
+        assert_eq!(c.fallback.readings, vec![DefaultNonce::Zero]);
+        assert_eq!(c.verbosity, 2);
+        assert_eq!(c.ofono.bus, "unix:path=/run/b");
+        let c = Config::load(&Overrides::default(), &env(None, None)).unwrap();
+        assert_eq!(c.device.session_id_format, SessionIdFormat::HexUpper);
+        assert_eq!(
+            c.fallback.readings,
+            vec![DefaultNonce::Text, DefaultNonce::Zero]
+        );
     }
 
     #[test]

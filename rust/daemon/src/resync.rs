@@ -17,8 +17,7 @@ use dmnonce_store::{
     PendingKind, ResyncCommit, SecretConfirmation, SecretSlot, SyncState,
 };
 use dmnonce_syncml::{
-    AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, NonceCommit, Secret,
-    SessionIdFormat, Step,
+    AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, NonceCommit, Secret, Step,
 };
 
 use crate::shared::{lock, now, Shared, Stats};
@@ -191,11 +190,7 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
         client_secret: Secret::new(secrets.client_secret.expose()),
         server_secret: Secret::new(server_secret.expose()),
         session_id: job.session_id,
-        session_id_format: if d.session_id_format == "decimal" {
-            SessionIdFormat::Decimal
-        } else {
-            SessionIdFormat::HexUpper
-        },
+        session_id_format: d.session_id_format,
         encoding: match account.encoding {
             StoreEncoding::Xml => Encoding::Xml,
             StoreEncoding::Wbxml => Encoding::Wbxml,

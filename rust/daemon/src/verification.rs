@@ -52,7 +52,7 @@ pub fn verify_for_account(
         }
     }
     if try_default {
-        let readings = shared.config.readings();
+        let readings = &shared.config.fallback.readings;
         for s in &secrets {
             let digester = pkg.digester(s.secret.expose());
             let matched = readings
