@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# Cross-builds dmnonce for a device: dmnonced, dmnoncectl, libdmnonce (.so and
-# .a) and libdmnonce_jni into target/TARGET/release/, installing the Debian
-# cross toolchain on a fresh Debian 12 machine (see scripts/lib/cross-env.sh
-# for why the cross builds use Debian's rustc while the host build keeps
-# rustup's).
+# Cross-builds dmnonce for a device: dmnonced, dmnoncectl, dmnonce-testserver,
+# libdmnonce (.so and .a) and libdmnonce_jni into target/TARGET/release/,
+# installing the Debian cross toolchain on a fresh Debian 12 machine (see
+# scripts/lib/cross-env.sh for why the cross builds use Debian's rustc while
+# the host build keeps rustup's).
 #
 #   scripts/cross-build.sh TARGET              release binaries and libraries
-#   scripts/cross-build.sh TARGET --tests      also every crate's tests
-#                                              (cargo test --no-run); prints
-#                                              "EXECUTABLE<TAB>PACKAGE_DIR" for
-#                                              each test executable
+#   scripts/cross-build.sh TARGET --tests      also every crate's tests and
+#                                              benches (cargo test --no-run);
+#                                              prints "EXECUTABLE<TAB>PACKAGE_DIR"
+#                                              for each test executable
 # TARGET: aarch64-unknown-linux-gnu | armv7-unknown-linux-gnueabihf
+#
+# What makes the device build small (docs/performance.md, "On the device",
+# gives what each step saved):
+# - SQLCipher links the device's libcrypto (feature system-libcrypto; on
+#   Android BoringSSL's) instead of a static OpenSSL;
+# - the release profile is tuned for size: opt-level "s", one codegen unit,
+#   fat LTO (DEVICE_PROFILE below);
+# - the programs abort on a panic (DEVICE_PROGRAMS_PANIC): a panic is a bug,
+#   the store survives a kill at any point (docs/store.md) and init restarts
+#   the daemon. The two libraries keep unwinding, because their C and JNI
+#   boundaries turn a panic into an error for the host process instead of
+#   killing it; the tests unwind too, as cargo builds every test so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/cross-env.sh
@@ -19,8 +31,14 @@ mode=${2:-}
 cross_install_toolchain "$target"
 cross_export_env "$target"
 
-"$CROSS_CARGO" build --release --locked --target "$target" \
-    -p dmnonced -p dmnoncectl -p dmnonce-client -p dmnonce-jni -p dmnonce-testserver
+DEVICE_PROFILE=(--config 'profile.release.opt-level="s"' --config 'profile.release.codegen-units=1'
+    --config 'profile.release.lto="fat"')
+DEVICE_PROGRAMS_PANIC=(--config 'profile.release.panic="abort"')
+FEATURES=(--no-default-features --features dmnonced/ofono,dmnonced/system-libcrypto)
+cargo_x() { "$CROSS_CARGO" "$1" --release --locked --target "$target" "${DEVICE_PROFILE[@]}" "${@:2}"; }
+
+cargo_x build "${DEVICE_PROGRAMS_PANIC[@]}" "${FEATURES[@]}" -p dmnonced -p dmnoncectl -p dmnonce-testserver
+cargo_x build -p dmnonce-client -p dmnonce-jni
 out=$("$CROSS_CARGO" metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/$target/release
 for f in dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so; do
     [[ -e "$out/$f" ]] || { echo "missing after the build: $out/$f" >&2; exit 1; }
@@ -28,9 +46,11 @@ done
 echo "built in $out: dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so" >&2
 
 if [[ "$mode" == --tests ]]; then
-    "$CROSS_CARGO" test --release --locked --target "$target" --workspace --no-run \
-        --message-format=json-render-diagnostics \
-      | python3 -c '
+    # The store's own tests take its system-libcrypto backend, as the daemon.
+    cargo_x test --workspace --no-run --tests --benches \
+        --no-default-features --features dmnonced/ofono,dmnonced/system-libcrypto,dmnonce-store/system-libcrypto \
+        --message-format=json-render-diagnostics |
+        python3 -c '
 import json, os, sys
 for line in sys.stdin:
     m = json.loads(line)

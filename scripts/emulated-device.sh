@@ -202,7 +202,7 @@ target_dir() {
 # it needs (readelf -d) from the cross toolchain's sysroot, and its dynamic
 # loader at the path the file asks for.
 stage_elf() {
-    local src=$1 dst=$stage$2 interp lib
+    local src=$1 dst=$stage$2 interp lib from d
     install -D -m 0755 "$src" "$dst"
     interp=$(readelf -l "$src" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
     if [[ -n $interp && ! -e $stage$interp ]]; then
@@ -210,8 +210,13 @@ stage_elf() {
     fi
     for lib in $(readelf -d "$src" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
         [[ -e $stage/lib/$lib || -e $stage/usr/lib/$lib ]] && continue
-        [[ -e /usr/$gnu/lib/$lib ]] || die "$src needs $lib, not found in /usr/$gnu/lib"
-        stage_elf "$(readlink -f "/usr/$gnu/lib/$lib")" "/lib/$lib"
+        # The cross toolchain's sysroot, then the multiarch libraries of
+        # the architecture's packages (libcrypto.so.3 of libssl-dev:ARCH,
+        # which the device build of SQLCipher links).
+        from=""
+        for d in "/usr/$gnu/lib" "/usr/lib/$gnu"; do [[ -e $d/$lib ]] && { from=$d/$lib; break; }; done
+        [[ -n $from ]] || die "$src needs $lib, not found in /usr/$gnu/lib or /usr/lib/$gnu"
+        stage_elf "$(readlink -f "$from")" "/lib/$lib"
         chmod 0644 "$stage/lib/$lib"
     done
 }

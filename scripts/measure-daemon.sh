@@ -5,8 +5,79 @@
 # (push -> alert) on the same daemon. Writes a Markdown table on stdout.
 #
 #   scripts/measure-daemon.sh [RUNS]       (default 20)
+#   scripts/measure-daemon.sh --target aarch64-unknown-linux-gnu|armv7-unknown-linux-gnueabihf [RUNS]
+#       the device build (scripts/cross-build.sh) on the emulated device
+#       (scripts/emulated-device.sh; the guest side is scripts/device/measure.sh):
+#       stripped size, start to ready, idle RSS, RSS after 1,000 pushes and
+#       10 resync sessions, and the Package #0 verify / bare MD5+Base64
+#       ratio of the same build, each beside its goal (RUNS default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+measure_on_device() {
+    local target=$1 runs=$2 arch gnu list bench out tmp
+    case $target in
+    aarch64-unknown-linux-gnu) arch=aarch64 gnu=aarch64-linux-gnu ;;
+    armv7-unknown-linux-gnueabihf) arch=armv7 gnu=arm-linux-gnueabihf ;;
+    *) echo "measure-daemon: unknown target $target" >&2; exit 2 ;;
+    esac
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    scripts/cross-build.sh "$target" --tests >"$tmp/list"
+    bench=$(grep -m 1 '/package0-[0-9a-f]*'$'\t' "$tmp/list" | cut -f 1)
+    out=$(dirname "$bench")/..
+    "$gnu-strip" -o "$tmp/dmnonced.stripped" "$out/dmnonced"
+    mkdir -p "$tmp/share"
+    cp scripts/device/lib.sh scripts/device/measure.sh "$tmp/share/"
+    printf 'RUNS=%s\nPUSHES=1000\nSESSIONS=10\nBENCH=/usr/local/bin/%s\n' "$runs" "$(basename "$bench")" >"$tmp/share/env"
+    scripts/emulated-device.sh --arch "$arch" --timeout 1800 --share "$tmp/share" --bin "$bench" \
+        -- sh /share/measure.sh | tee "$tmp/device.log" >&2
+    python3 - "$target" "$(stat -c %s "$tmp/dmnonced.stripped")" "$tmp/device.log" <<'PY'
+import re, statistics, sys
+target, size, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+m, bench, lines = {}, {}, open(log, encoding="utf-8", errors="replace").read().splitlines()
+for l in lines:
+    if l.startswith("measure "):
+        _, k, v = l.split(None, 2)
+        m.setdefault(k, []).append(float(v))
+# Criterion: the name, then (same or next line) "time: [low estimate high]".
+name = None
+unit = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+for l in (l[len("bench| "):] for l in lines if l.startswith("bench| ")):
+    n = re.match(r"(package0/\S+)", l)
+    if n:
+        name = n.group(1)
+    t = re.search(r"time:\s+\[\S+ \S+ (\S+) (\S+)", l)
+    if t and name:
+        bench[name] = float(t.group(1)) * unit[t.group(2)]
+        name = None
+if "done" not in m:
+    sys.exit("measure-daemon: the device run did not finish (see its output above)")
+med = lambda k: statistics.median(m[k])
+mib = lambda kib: kib / 1024
+def row(what, value, goal, ok):
+    print(f"| {what} | {value} | {goal} | {'met' if ok else 'NOT met'} |")
+print(f"On the device: {target} under qemu-system (TCG), median of {len(m['start_fresh_ms'])} starts\n")
+print("| figure | measured | goal | |")
+print("|---|---|---|---|")
+row("stripped `dmnonced`", f"{size:,} bytes", "≤ 5,000,000 bytes", size <= 5_000_000)
+row("idle RSS", f"{mib(med('idle_rss_kib')):.1f} MiB ({int(med('threads_idle'))} threads)", "≤ 4 MiB", mib(med('idle_rss_kib')) <= 4)
+row("RSS after 10 resync sessions and 1,000 pushes", f"{mib(med('loaded_rss_kib')):.1f} MiB (peak {mib(med('loaded_hwm_kib')):.1f}; {int(med('threads_loaded'))} threads)", "≤ 6 MiB", mib(med('loaded_rss_kib')) <= 6)
+row("start to ready, fresh state (key + store created)", f"{med('start_fresh_ms'):.0f} ms", "(recorded)", True)
+row("start to ready, existing state", f"{med('start_existing_ms'):.0f} ms", "(recorded)", True)
+for v, b in [("verify/stored", "bare/stored-3md5-2b64"), ("verify/fallback-text", "bare/fallback-text-4md5-2b64")]:
+    a, f = bench.get("package0/" + v), bench.get("package0/" + b)
+    if a and f:
+        row(f"Package #0 {v} / the bare MD5+Base64 work ({b}), same build", f"{a / f:.2f}", "≤ 1.1", a / f <= 1.1)
+    else:
+        row(f"Package #0 {v} / {b}", "not measured", "≤ 1.1", False)
+PY
+}
+
+if [[ ${1:-} == --target ]]; then
+    measure_on_device "${2:?--target needs a target triple}" "${3:-3}"
+    exit
+fi
 RUNS="${1:-20}"
 cargo build --release -q -p dmnonced -p dmnoncectl -p dmnonce-testserver
 BIN="$PWD/target/release"
