@@ -258,6 +258,11 @@ enum dmnonce_event_kind
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
     /**
+     * A kind newer than this library (only with `DMNONCE_EVENTS_ALL`): skip
+     * it; no other field is set. Not selectable in `kinds_mask`.
+     */
+    DMNONCE_EVENT_UNKNOWN = 0,
+    /**
      * A notification verified with the stored nonce: run your management
      * session (`notification`, `verdict`, `server_id`, `session_id` set).
      */
@@ -332,6 +337,11 @@ enum dmnonce_outcome
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+    /**
+     * An outcome newer than this library: the daemon took the push, but
+     * whether it verified is not known here; treat it as not verified.
+     */
+    DMNONCE_OUTCOME_UNKNOWN = 0,
     /**
      * Verified with the stored nonce: run your management session (an
      * alert event also went to subscribers).

@@ -317,7 +317,9 @@ pub fn events(conn: &Connection, args: &EventsArgs) -> Result<ExitCode> {
         .iter()
         .map(|k| {
             serde_json::from_value::<EventKind>(serde_json::Value::from(k.as_str()))
-                .map_err(|_| anyhow::anyhow!("unknown event kind {k:?}"))
+                .ok()
+                .filter(|kind| *kind != EventKind::Unknown)
+                .ok_or_else(|| anyhow::anyhow!("unknown event kind {k:?}"))
         })
         .collect::<Result<Vec<_>>>()?;
     let deadline = match args.timeout {

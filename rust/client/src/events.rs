@@ -17,6 +17,9 @@ pub const DMNONCE_EVENTS_ALL: u32 = 0;
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum dmnonce_event_kind {
+    /// A kind newer than this library (only with `DMNONCE_EVENTS_ALL`): skip
+    /// it; no other field is set. Not selectable in `kinds_mask`.
+    DMNONCE_EVENT_UNKNOWN = 0,
     /// A notification verified with the stored nonce: run your management
     /// session (`notification`, `verdict`, `server_id`, `session_id` set).
     DMNONCE_EVENT_ALERT = 1,
@@ -146,6 +149,10 @@ fn event_to_c(event: &Event) -> (dmnonce_event, String) {
         Event::PushRejected { server_id, reason } => {
             out.kind = dmnonce_event_kind::DMNONCE_EVENT_PUSH_REJECTED;
             (server_id.as_deref(), reason.clone())
+        }
+        Event::Other(_) => {
+            out.kind = dmnonce_event_kind::DMNONCE_EVENT_UNKNOWN;
+            (None, String::new())
         }
     };
     out.has_server_id = server_id.is_some();
@@ -324,6 +331,20 @@ mod tests {
             kinds_from_mask(1).unwrap_err().code,
             DMNONCE_E_INVALID_ARGUMENT
         );
+    }
+
+    #[test]
+    fn a_newer_daemons_event_is_unknown_with_nothing_set() {
+        let line = r#"{"v":1,"event":{"kind":"quota-warning","server_id":"s","reason":"r"}}"#;
+        let Ok(dmnonce_control::ServerMessage::Event(event)) =
+            dmnonce_control::parse_server_line(line)
+        else {
+            panic!("not an event")
+        };
+        let (e, reason) = event_to_c(&event);
+        assert_eq!(e.kind, dmnonce_event_kind::DMNONCE_EVENT_UNKNOWN);
+        assert!(!e.has_server_id);
+        assert_eq!((e.server_id_len, e.reason_len, reason.as_str()), (0, 0, ""));
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub enum dmnonce_push_format {
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum dmnonce_outcome {
+    /// An outcome newer than this library: the daemon took the push, but
+    /// whether it verified is not known here; treat it as not verified.
+    DMNONCE_OUTCOME_UNKNOWN = 0,
     /// Verified with the stored nonce: run your management session (an
     /// alert event also went to subscribers).
     DMNONCE_OUTCOME_ALERT = 1,
@@ -144,6 +147,7 @@ impl From<PushOutcome> for dmnonce_outcome {
             PushOutcome::UnknownAccount => DMNONCE_OUTCOME_UNKNOWN_ACCOUNT,
             PushOutcome::Busy => DMNONCE_OUTCOME_BUSY,
             PushOutcome::FragmentPending => DMNONCE_OUTCOME_FRAGMENT_PENDING,
+            PushOutcome::Unknown => DMNONCE_OUTCOME_UNKNOWN,
         }
     }
 }
@@ -314,6 +318,49 @@ mod tests {
             server_id: server_id.into(),
             vendor_hex: String::new(),
         }
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("dmnonce-client-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn an_outcome_from_a_newer_daemon_is_unknown_not_a_known_one() {
+        // Through the client the C ABI uses, from a scripted peer.
+        let dir = tempfile_dir();
+        let path = dir.join("peer.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let peer = std::thread::spawn(move || {
+            use std::io::{BufRead, Write};
+            let (mut s, _) = listener.accept().unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(s.try_clone().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let (id, _) = dmnonce_control::parse_request(line.trim_end()).unwrap();
+            writeln!(
+                s,
+                r#"{{"v":1,"id":{id},"ok":true,"result":{{"outcome":"quarantined"}}}}"#
+            )
+            .unwrap();
+        });
+        let r = dmnonce_control::Client::connect(&path)
+            .unwrap()
+            .push(PushFormat::Auto, b"\x01")
+            .unwrap();
+        peer.join().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            push_result_to_c(&r).outcome,
+            dmnonce_outcome::DMNONCE_OUTCOME_UNKNOWN
+        );
     }
 
     #[test]

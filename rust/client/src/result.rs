@@ -202,6 +202,7 @@ impl From<ClientError> for Failure {
             ClientError::Timeout => DMNONCE_E_TIMEOUT,
             ClientError::Closed => DMNONCE_E_CONNECTION_CLOSED,
             ClientError::Protocol(_) => DMNONCE_E_PROTOCOL,
+            ClientError::UnsupportedVersion { .. } => DMNONCE_E_UNSUPPORTED_VERSION,
             ClientError::Daemon(w) => w.code.into(),
         };
         // Daemon messages never quote secrets or nonces (docs/protocol.md).
@@ -293,6 +294,13 @@ mod tests {
         let mapped: HashSet<dmnonce_result> = all.iter().map(|c| (*c).into()).collect();
         assert_eq!(mapped.len(), all.len());
         assert!(mapped.iter().all(|c| (7200..7300).contains(&(*c as u32))));
+    }
+
+    #[test]
+    fn a_daemon_in_another_protocol_version_is_unsupported_version() {
+        let f = Failure::from(ClientError::UnsupportedVersion { daemon: 2 });
+        assert_eq!(f.code, DMNONCE_E_UNSUPPORTED_VERSION);
+        assert!(f.message.contains("version 2"), "{}", f.message);
     }
 
     #[test]

@@ -31,6 +31,13 @@ pub enum ClientError {
     Closed,
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The daemon's lines carry a protocol version this client does not
+    /// speak (`"v"` of the envelope); nothing it said was used.
+    #[error(
+        "dmnonced speaks protocol version {daemon}; this client speaks {}",
+        crate::PROTOCOL_VERSION
+    )]
+    UnsupportedVersion { daemon: u64 },
     #[error("dmnonced refused the request: {0}")]
     Daemon(WireError),
 }
@@ -318,9 +325,10 @@ impl Connection {
         loop {
             match self.frames.next_line() {
                 Ok(Some(line)) => {
-                    return parse_server_line(&line)
-                        .map(Some)
-                        .map_err(ClientError::Protocol)
+                    return parse_server_line(&line).map(Some).map_err(|e| match e {
+                        LineError::Version(daemon) => ClientError::UnsupportedVersion { daemon },
+                        LineError::Malformed(m) => ClientError::Protocol(m),
+                    })
                 }
                 Ok(None) => {}
                 Err(e @ (FrameError::TooLarge { .. } | FrameError::NotUtf8)) => {
@@ -496,6 +504,38 @@ mod tests {
     }
 
     #[test]
+    fn a_response_in_another_protocol_version_is_refused() {
+        let path = serve_once(|id, _, s| {
+            writeln!(
+                s,
+                r#"{{"v":2,"id":{id},"ok":true,"result":{{"protocol":2,"daemon_version":"9"}}}}"#
+            )
+            .unwrap();
+        });
+        let mut c = Client::connect(&path).unwrap();
+        match c.hello() {
+            Err(e @ ClientError::UnsupportedVersion { daemon: 2 }) => {
+                assert!(e.to_string().contains("version 2"), "{e}")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_outcome_from_a_newer_daemon_is_unknown() {
+        let path = serve_once(|id, _, s| {
+            writeln!(
+                s,
+                r#"{{"v":1,"id":{id},"ok":true,"result":{{"outcome":"quarantined"}}}}"#
+            )
+            .unwrap();
+        });
+        let mut c = Client::connect(&path).unwrap();
+        let r = c.push(PushFormat::Auto, b"\x01").unwrap();
+        assert_eq!(r.outcome, PushOutcome::Unknown);
+    }
+
+    #[test]
     fn silent_daemon_times_out() {
         let path = serve_once(|_, _, _stream| {
             std::thread::sleep(Duration::from_millis(500));
@@ -515,10 +555,25 @@ mod tests {
                 session_id: 1,
             }))
             .unwrap();
+            s.write_all(b"{\"v\":1,\"event\":{\"kind\":\"quota-warning\",\"server_id\":\"a\"}}\n")
+                .unwrap();
+            s.write_all(&encode_event(&Event::ResyncFinished {
+                server_id: "a".into(),
+                session_id: 1,
+            }))
+            .unwrap();
         });
         let mut events = Client::connect(&path).unwrap().subscribe(&[]).unwrap();
         let ev = events.next_event(Some(Duration::from_secs(5))).unwrap();
         assert_eq!(ev.map(|e| e.kind()), Some(EventKind::ResyncStarted));
+        // A newer daemon's kind is handed over as such; the stream goes on.
+        let ev = events
+            .next_event(Some(Duration::from_secs(5)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.unknown_kind(), Some("quota-warning"));
+        let ev = events.next_event(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(ev.map(|e| e.kind()), Some(EventKind::ResyncFinished));
         // The peer hung up after one event.
         assert!(matches!(
             events.next_event(Some(Duration::from_secs(5))),

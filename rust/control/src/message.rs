@@ -35,6 +35,9 @@ pub enum Request {
     AccountAdd(AccountAddRequest),
     AccountRemove(AccountRemoveRequest),
     AccountList,
+    /// Read every page of the store (HMAC and b-tree). A damaged store stops
+    /// serving; the daemon's next start sets it aside and recovers.
+    StoreCheck,
     /// Turn this connection into an event stream.
     Subscribe(SubscribeRequest),
 }
@@ -54,6 +57,7 @@ impl Request {
             Request::AccountAdd(_) => "account_add",
             Request::AccountRemove(_) => "account_remove",
             Request::AccountList => "account_list",
+            Request::StoreCheck => "store_check",
             Request::Subscribe(_) => "subscribe",
         }
     }
@@ -136,6 +140,30 @@ pub enum PushOutcome {
     Busy,
     /// An SMS fragment was stored; the push is not complete yet.
     FragmentPending,
+    /// An outcome this client does not know (a newer daemon): the daemon
+    /// took the push, but whether it was verified is not known here, so a
+    /// caller treats it as not verified. Never sent by this daemon.
+    #[serde(other)]
+    Unknown,
+}
+
+impl PushOutcome {
+    /// The wire name (`unknown` for [`PushOutcome::Unknown`]), for logs and
+    /// the bindings' enums.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushOutcome::Alert => "alert",
+            PushOutcome::ResyncStarted => "resync_started",
+            PushOutcome::Rejected => "rejected",
+            PushOutcome::Replay => "replay",
+            PushOutcome::RateLimited => "rate_limited",
+            PushOutcome::PolicyDenied => "policy_denied",
+            PushOutcome::UnknownAccount => "unknown_account",
+            PushOutcome::Busy => "busy",
+            PushOutcome::FragmentPending => "fragment_pending",
+            PushOutcome::Unknown => "unknown",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,8 +363,22 @@ pub struct AccountListResult {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SubscribeRequest {
     /// Event kinds wanted; every kind when empty.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "known_kinds"
+    )]
     pub kinds: Vec<EventKind>,
+}
+
+/// A subscription to a kind the daemon does not have is a `bad_request`, not
+/// a subscription that silently never delivers it.
+fn known_kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<EventKind>, D::Error> {
+    let kinds = Vec::<EventKind>::deserialize(d)?;
+    if kinds.contains(&EventKind::Unknown) {
+        return Err(serde::de::Error::custom("kinds: unknown event kind"));
+    }
+    Ok(kinds)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,6 +409,16 @@ pub struct StatusResult {
     pub counters: Counters,
 }
 
+/// Result of `store_check`. `problems` say what is wrong, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCheckResult {
+    pub healthy: bool,
+    /// Pages read.
+    pub pages: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
 /// An empty successful result (`{}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Empty {}
@@ -379,6 +431,10 @@ pub enum EventKind {
     ResyncFinished,
     ResyncFailed,
     PushRejected,
+    /// A kind this client does not know (a newer daemon's event, carried as
+    /// [`Event::Other`]). Not a kind one can subscribe to.
+    #[serde(other)]
+    Unknown,
 }
 
 /// Something subscribers are told about.
@@ -410,6 +466,11 @@ pub enum Event {
         server_id: Option<String>,
         reason: String,
     },
+    /// An event of a kind this client does not know (a newer daemon), as it
+    /// came, `kind` included: a subscriber can skip it and go on. Only
+    /// [`parse_server_line`] builds it; the daemon never sends one.
+    #[serde(untagged)]
+    Other(serde_json::Map<String, Value>),
 }
 
 impl Event {
@@ -420,6 +481,15 @@ impl Event {
             Event::ResyncFinished { .. } => EventKind::ResyncFinished,
             Event::ResyncFailed { .. } => EventKind::ResyncFailed,
             Event::PushRejected { .. } => EventKind::PushRejected,
+            Event::Other(_) => EventKind::Unknown,
+        }
+    }
+
+    /// The `kind` name of an [`Event::Other`], for reporting it.
+    pub fn unknown_kind(&self) -> Option<&str> {
+        match self {
+            Event::Other(fields) => fields.get("kind").and_then(Value::as_str),
+            _ => None,
         }
     }
 }
@@ -570,31 +640,66 @@ pub enum ServerMessage {
     Event(Event),
 }
 
-/// Parses a line from the daemon.
-pub fn parse_server_line(line: &str) -> Result<ServerMessage, String> {
+/// Why a line from the daemon cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// The line's `"v"` is a protocol version this client does not speak:
+    /// nothing in it can be trusted to mean what this client thinks.
+    #[error("dmnonced answered in protocol version {0}; this client speaks {PROTOCOL_VERSION}")]
+    Version(u64),
+    /// Not a message of the protocol (the text says what is wrong).
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// Parses a line from the daemon. The envelope's `"v"` is checked first,
+/// for responses and events alike.
+pub fn parse_server_line(line: &str) -> Result<ServerMessage, LineError> {
+    let malformed = |m: String| LineError::Malformed(m);
     let value: Value =
-        serde_json::from_str(line).map_err(|e| format!("daemon sent non-JSON: {e}"))?;
+        serde_json::from_str(line).map_err(|e| malformed(format!("daemon sent non-JSON: {e}")))?;
+    match value.get("v").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(PROTOCOL_VERSION) => {}
+        Some(v) => return Err(LineError::Version(v)),
+        None => return Err(malformed("daemon line has no numeric \"v\"".into())),
+    }
     if let Some(event) = value.get("event") {
-        return serde_json::from_value(event.clone())
-            .map(ServerMessage::Event)
-            .map_err(|e| format!("daemon sent a malformed event: {e}"));
+        let event: Event = serde_json::from_value(event.clone())
+            .map_err(|e| malformed(format!("daemon sent a malformed event: {e}")))?;
+        // `Other` also catches a known kind whose fields are wrong; that one
+        // is malformed, not new.
+        if let Event::Other(fields) = &event {
+            let kind = fields.get("kind").cloned().unwrap_or(Value::Null);
+            match serde_json::from_value::<EventKind>(kind) {
+                Ok(EventKind::Unknown) => {}
+                Ok(known) => {
+                    return Err(malformed(format!(
+                        "daemon sent a malformed {} event",
+                        serde_json::to_value(known).unwrap_or_default()
+                    )))
+                }
+                Err(_) => return Err(malformed("daemon event has no kind".into())),
+            }
+        }
+        return Ok(ServerMessage::Event(event));
     }
     let id = value
         .get("id")
         .and_then(Value::as_u64)
-        .ok_or("daemon response has no id")?;
+        .ok_or_else(|| malformed("daemon response has no id".into()))?;
     let ok = value
         .get("ok")
         .and_then(Value::as_bool)
-        .ok_or("daemon response has no ok")?;
+        .ok_or_else(|| malformed("daemon response has no ok".into()))?;
     let result = if ok {
         Ok(value.get("result").cloned().unwrap_or(Value::Null))
     } else {
         let error = value
             .get("error")
             .cloned()
-            .ok_or("daemon error response has no error")?;
-        Err(serde_json::from_value(error).map_err(|e| format!("malformed error: {e}"))?)
+            .ok_or_else(|| malformed("daemon error response has no error".into()))?;
+        Err(serde_json::from_value(error)
+            .map_err(|e| malformed(format!("malformed error: {e}")))?)
     };
     Ok(ServerMessage::Response { id, result })
 }
@@ -681,6 +786,99 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn values_from_a_newer_daemon_are_unknown_not_errors() {
+        let line = r#"{"v":1,"id":1,"ok":true,"result":{"outcome":"quarantined","extra":1}}"#;
+        let ServerMessage::Response { result: Ok(v), .. } = parse_server_line(line).unwrap() else {
+            panic!("not a response")
+        };
+        let r: PushResult = serde_json::from_value(v).unwrap();
+        assert_eq!(r.outcome, PushOutcome::Unknown);
+
+        let line = r#"{"v":1,"event":{"kind":"quota-warning","server_id":"s","level":3}}"#;
+        let ServerMessage::Event(e) = parse_server_line(line).unwrap() else {
+            panic!("not an event")
+        };
+        assert_eq!(e.kind(), EventKind::Unknown);
+        assert_eq!(e.unknown_kind(), Some("quota-warning"));
+        // Shown as it came (dmnoncectl events prints it).
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"kind":"quota-warning","server_id":"s","level":3})
+        );
+    }
+
+    #[test]
+    fn outcome_names_are_the_serde_names() {
+        use PushOutcome::*;
+        for o in [
+            Alert,
+            ResyncStarted,
+            Rejected,
+            Replay,
+            RateLimited,
+            PolicyDenied,
+            UnknownAccount,
+            Busy,
+            FragmentPending,
+            Unknown,
+        ] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+    }
+
+    #[test]
+    fn a_known_event_kind_with_wrong_fields_is_malformed_not_unknown() {
+        for line in [
+            r#"{"v":1,"event":{"kind":"resync-failed","server_id":"s"}}"#,
+            r#"{"v":1,"event":{"server_id":"s"}}"#,
+        ] {
+            assert!(
+                matches!(parse_server_line(line), Err(LineError::Malformed(_))),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_of_another_protocol_version_are_refused() {
+        for line in [
+            r#"{"v":2,"id":1,"ok":true,"result":{"protocol":2,"daemon_version":"9"}}"#,
+            r#"{"v":2,"event":{"kind":"alert"}}"#,
+        ] {
+            assert_eq!(
+                parse_server_line(line),
+                Err(LineError::Version(2)),
+                "{line}"
+            );
+        }
+        assert!(matches!(
+            parse_server_line(r#"{"id":1,"ok":true,"result":{}}"#),
+            Err(LineError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn subscribing_to_a_kind_the_daemon_lacks_is_a_bad_request() {
+        let (_, err) =
+            parse_request(r#"{"v":1,"id":3,"op":"subscribe","kinds":["alert","quota-warning"]}"#)
+                .unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        assert!(
+            err.message.contains("unknown event kind"),
+            "{}",
+            err.message
+        );
+        let (_, req) =
+            parse_request(r#"{"v":1,"id":3,"op":"subscribe","kinds":["alert"]}"#).unwrap();
+        assert_eq!(
+            req,
+            Request::Subscribe(SubscribeRequest {
+                kinds: vec![EventKind::Alert]
+            })
+        );
     }
 
     #[test]

@@ -79,17 +79,7 @@ pub fn wsp_intake(shared: Arc<Shared>) -> impl Fn(&[u8]) -> String + Send + Sync
 
 /// The wire name of an outcome (for logs).
 pub fn outcome_name(o: PushOutcome) -> &'static str {
-    match o {
-        PushOutcome::Alert => "alert",
-        PushOutcome::ResyncStarted => "resync_started",
-        PushOutcome::Rejected => "rejected",
-        PushOutcome::Replay => "replay",
-        PushOutcome::RateLimited => "rate_limited",
-        PushOutcome::PolicyDenied => "policy_denied",
-        PushOutcome::UnknownAccount => "unknown_account",
-        PushOutcome::Busy => "busy",
-        PushOutcome::FragmentPending => "fragment_pending",
-    }
+    o.as_str()
 }
 
 fn extract(shared: &Shared, input: PushInput) -> Result<Option<Vec<u8>>, IntakeError> {

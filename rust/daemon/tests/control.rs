@@ -35,6 +35,36 @@ fn account<'a>() -> AccountArgs<'a> {
     }
 }
 
+/// A new account without its nonces reports `needs-resync` (a device
+/// without nonces must be resynchronised), one with both `in-sync`.
+#[test]
+fn a_new_account_without_nonces_needs_resync() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), "");
+    d.add_account(&account());
+    d.add_account(&AccountArgs {
+        server_id: "dm.control.fresh",
+        server_nonce: None,
+        client_nonce: None,
+        ..account()
+    });
+    let states: Vec<_> = d
+        .client()
+        .account_list()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.server_id, a.state))
+        .collect();
+    use dmnonce_control::AccountState::*;
+    assert_eq!(
+        states,
+        [
+            ("dm.control.fresh".to_string(), NeedsResync),
+            (SERVER_ID.to_string(), InSync)
+        ]
+    );
+}
+
 fn pkg0(session: u16, nonce: &[u8]) -> Vec<u8> {
     Notification::new(SERVER_ID, session)
         .sign(SERVER_PW.as_bytes(), nonce)

@@ -262,6 +262,17 @@ fn deliver(env: &mut JNIEnv, target: &JObject, event: &Event) -> Result<(), Brid
                 &[JValue::Object(&server_id), JValue::Object(&reason)],
             )?;
         }
+        Event::Other(_) => {
+            // A newer daemon's kind: Java is told its name and nothing else
+            // (its fields mean nothing to this library).
+            let kind = env.new_string(event.unknown_kind().unwrap_or(""))?;
+            env.call_method(
+                target,
+                "onNativeUnknownEvent",
+                format!("({S})V"),
+                &[JValue::Object(&kind)],
+            )?;
+        }
     }
     Ok(())
 }

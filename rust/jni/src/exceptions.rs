@@ -69,6 +69,7 @@ pub(crate) fn for_client_error(error: &ClientError) -> JavaException {
         ClientError::Timeout => TIMEOUT,
         ClientError::Closed => CLOSED,
         ClientError::Protocol(_) => PROTOCOL,
+        ClientError::UnsupportedVersion { .. } => class_for_code(ErrorCode::UnsupportedVersion),
         ClientError::Daemon(wire) => {
             // The daemon's message is the useful part; the class already
             // carries the code.
@@ -86,6 +87,7 @@ pub(crate) fn error_class_name(error: &ClientError) -> &'static str {
         ClientError::Timeout => "timeout",
         ClientError::Closed => "closed",
         ClientError::Protocol(_) => "protocol",
+        ClientError::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion.as_str(),
         ClientError::Daemon(wire) => wire.code.as_str(),
     }
 }

@@ -141,17 +141,7 @@ pub(crate) fn encoding(name: &str) -> Result<Encoding, BridgeError> {
 // ---- wire names ------------------------------------------------------------
 
 pub(crate) fn outcome_name(o: PushOutcome) -> &'static str {
-    match o {
-        PushOutcome::Alert => "alert",
-        PushOutcome::ResyncStarted => "resync_started",
-        PushOutcome::Rejected => "rejected",
-        PushOutcome::Replay => "replay",
-        PushOutcome::RateLimited => "rate_limited",
-        PushOutcome::PolicyDenied => "policy_denied",
-        PushOutcome::UnknownAccount => "unknown_account",
-        PushOutcome::Busy => "busy",
-        PushOutcome::FragmentPending => "fragment_pending",
-    }
+    o.as_str()
 }
 
 pub(crate) fn verdict_name(v: VerdictName) -> &'static str {

@@ -27,7 +27,10 @@ fn account_from_row(r: &Row<'_>) -> Result<Account> {
 }
 
 /// Inserts an account and its nonce row. `with_nonces` false drops the
-/// provisioned nonces (recovery: they are stale by definition).
+/// provisioned nonces (recovery: they are stale by definition). An account
+/// asked for as `in-sync` without both nonces is `needs-resync` instead:
+/// until the change request's resync gives it nonces it can neither verify
+/// a Package #0 with a stored nonce nor make its own credentials.
 pub(crate) fn insert(
     conn: &Connection,
     p: &AccountProvisioning,
@@ -39,6 +42,19 @@ pub(crate) fn insert(
     if account_id(conn, &p.server_id).is_ok() {
         return Err(StoreError::AccountExists(p.server_id.clone()));
     }
+    let (client, server) = if with_nonces {
+        (
+            p.client_nonce.as_ref().map(|n| n.expose()),
+            p.server_nonce.as_ref().map(|n| n.expose()),
+        )
+    } else {
+        (None, None)
+    };
+    let state = match (state, client, server) {
+        (SyncState::InSync, Some(_), Some(_)) => SyncState::InSync,
+        (SyncState::InSync, _, _) => SyncState::NeedsResync,
+        (other, _, _) => other,
+    };
     conn.execute(
         "INSERT INTO accounts (server_id, server_url, client_name, client_secret, server_secret,
                                server_secret_previous, auth_scheme, encoding, policy, state,
@@ -59,14 +75,6 @@ pub(crate) fn insert(
         ],
     )?;
     let id = conn.last_insert_rowid();
-    let (client, server) = if with_nonces {
-        (
-            p.client_nonce.as_ref().map(|n| n.expose()),
-            p.server_nonce.as_ref().map(|n| n.expose()),
-        )
-    } else {
-        (None, None)
-    };
     conn.execute(
         "INSERT INTO nonces (account_id, client_nonce, server_current, server_previous,
                              generation, updated_at)
@@ -104,7 +112,8 @@ fn check_new(conn: &Connection, p: &AccountProvisioning) -> Result<()> {
 }
 
 impl Store {
-    /// Creates an account (state `in-sync`, nonces from `p`) after the
+    /// Creates an account (nonces from `p`; state `in-sync` with both of
+    /// them, else `needs-resync`) after the
     /// checks of [`Store::check_new_account`]. Fails with
     /// [`StoreError::AccountExists`] if the server id is taken.
     pub fn create_account(&self, p: &AccountProvisioning, now: UnixTime) -> Result<()> {

@@ -256,3 +256,27 @@ fn store_is_usable_from_several_threads() {
         );
     }
 }
+
+/// The change request: a device without its nonces must be resynchronised,
+/// so an account created without both is `needs-resync`, by
+/// `create_account` and by provisioning at open alike (issue 15).
+#[test]
+fn an_account_without_its_nonces_is_needs_resync() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut at_open = provisioning("at-open");
+    at_open.server_nonce = None;
+    let (store, _) = open(dir.path(), &Key::generate().unwrap(), &[at_open]);
+    let mut none = provisioning("none");
+    none.client_nonce = None;
+    none.server_nonce = None;
+    let mut server_only = provisioning("server-only");
+    server_only.client_nonce = None;
+    for p in [provisioning("both"), none, server_only] {
+        store.create_account(&p, T0).unwrap();
+    }
+    let state = |id: &str| store.account(id).unwrap().state;
+    assert_eq!(state("both"), SyncState::InSync);
+    assert_eq!(state("none"), SyncState::NeedsResync);
+    assert_eq!(state("server-only"), SyncState::NeedsResync);
+    assert_eq!(state("at-open"), SyncState::NeedsResync);
+}

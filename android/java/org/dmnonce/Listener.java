@@ -28,6 +28,13 @@ public interface Listener {
     default void onPushRejected(String serverId, String reason) {}
 
     /**
+     * An event of a kind this library does not know, from a newer dmnonced;
+     * {@code kind} is its wire name. Ignoring it is safe: no event carries a
+     * duty for a client that does not know it.
+     */
+    default void onUnknownEvent(String kind) {}
+
+    /**
      * The event connection failed (typically {@link DaemonUnavailableException}
      * or {@link ClosedException} when the daemon stopped). No more events
      * follow; subscribe again once the daemon is back. Not called after

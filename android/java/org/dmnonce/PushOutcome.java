@@ -10,7 +10,12 @@ public enum PushOutcome implements Wire.Named {
     POLICY_DENIED("policy_denied"),
     UNKNOWN_ACCOUNT("unknown_account"),
     BUSY("busy"),
-    FRAGMENT_PENDING("fragment_pending");
+    FRAGMENT_PENDING("fragment_pending"),
+    /**
+     * An outcome this library does not know (a newer dmnonced): the push was
+     * taken, whether it verified is not known here; treat it as not verified.
+     */
+    UNKNOWN("unknown");
 
     private final String wire;
 

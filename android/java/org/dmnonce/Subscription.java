@@ -102,6 +102,14 @@ public final class Subscription implements AutoCloseable {
         }
     }
 
+    private void onNativeUnknownEvent(String kind) {
+        try {
+            listener.onUnknownEvent(kind);
+        } catch (RuntimeException e) {
+            listenerFailed("onUnknownEvent", e);
+        }
+    }
+
     private void onNativeDisconnected(String errorClass, String message) {
         try {
             listener.onDisconnected(DmNonceException.of(ErrorClass.fromWire(errorClass), message));
