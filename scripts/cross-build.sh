@@ -6,10 +6,13 @@
 # the host build keeps rustup's).
 #
 #   scripts/cross-build.sh TARGET              release binaries and libraries
-#   scripts/cross-build.sh TARGET --tests      also every crate's tests and
-#                                              benches (cargo test --no-run);
+#   scripts/cross-build.sh TARGET --tests      also every crate's tests
+#                                              (cargo test --no-run, dev profile);
 #                                              prints "EXECUTABLE<TAB>PACKAGE_DIR"
 #                                              for each test executable
+#   scripts/cross-build.sh TARGET --benches    also the Package #0 bench with
+#                                              the device profile; prints its
+#                                              executable
 # TARGET: aarch64-unknown-linux-gnu | armv7-unknown-linux-gnueabihf
 #
 # What makes the device build small (docs/performance.md, "On the device",
@@ -22,7 +25,7 @@
 #   the store survives a kill at any point (docs/store.md) and init restarts
 #   the daemon. The two libraries keep unwinding, because their C and JNI
 #   boundaries turn a panic into an error for the host process instead of
-#   killing it; the tests unwind too, as cargo builds every test so.
+#   killing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/cross-env.sh
@@ -46,8 +49,14 @@ done
 echo "built in $out: dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so" >&2
 
 if [[ "$mode" == --tests ]]; then
-    # The store's own tests take its system-libcrypto backend, as the daemon.
-    cargo_x test --workspace --no-run --tests --benches \
+    # Plain `cargo test --no-run`: the dev profile, whose overflow checks and
+    # debug assertions are what catches a 32-bit usize or time_t mistake,
+    # and which builds and links far faster than the size-tuned release
+    # profile (fat LTO of every test executable). No debug info: the
+    # executables are copied into the device's RAM. The store's own tests
+    # take its system-libcrypto backend, as the daemon does.
+    "$CROSS_CARGO" test --locked --target "$target" --config 'profile.dev.debug=0' \
+        --workspace --no-run --tests \
         --no-default-features --features dmnonced/ofono,dmnonced/system-libcrypto,dmnonce-store/system-libcrypto \
         --message-format=json-render-diagnostics |
         python3 -c '
@@ -56,4 +65,13 @@ for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
         print(m["executable"], os.path.dirname(m["manifest_path"]), sep="\t")'
+fi
+if [[ "$mode" == --benches ]]; then
+    cargo_x bench --no-run -p dmnonce-proto --bench package0 --message-format=json-render-diagnostics |
+        python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "package0":
+        print(m["executable"])'
 fi

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 measure_on_device() {
-    local target=$1 runs=$2 arch gnu list bench out tmp
+    local target=$1 runs=$2 arch gnu bench out tmp
     case $target in
     aarch64-unknown-linux-gnu) arch=aarch64 gnu=aarch64-linux-gnu ;;
     armv7-unknown-linux-gnueabihf) arch=armv7 gnu=arm-linux-gnueabihf ;;
@@ -23,8 +23,7 @@ measure_on_device() {
     esac
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    scripts/cross-build.sh "$target" --tests >"$tmp/list"
-    bench=$(grep -m 1 '/package0-[0-9a-f]*'$'\t' "$tmp/list" | cut -f 1)
+    bench=$(scripts/cross-build.sh "$target" --benches)
     out=$(dirname "$bench")/..
     "$gnu-strip" -o "$tmp/dmnonced.stripped" "$out/dmnonced"
     mkdir -p "$tmp/share"

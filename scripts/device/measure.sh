@@ -21,11 +21,14 @@ wget -q -O /dev/null --header 'Content-Type: application/json' --post-data \
 printf '{"server_password":"measure-sp","client_password":"measure-cp"}' >/tmp/srv/secrets.json
 chmod 600 /tmp/srv/secrets.json
 
-now_ms() { t=$(date +%s%N); echo $((t / 1000000)); }
-status_kib() { sed -n "s/^$2: *\([0-9]*\).*/\1/p" "/proc/$1/status"; }
+# busybox date has no %N: the uptime clock, 10 ms steps.
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+status_kib() { sed -n "s/^$2:[[:space:]]*\([0-9]*\).*/\1/p" "/proc/$1/status"; }
 out() { echo "measure $*"; }
 
-# start_timed DIR: like start_daemon, polling every 10 ms; prints the ms.
+# start_timed DIR: like start_daemon, polling every 10 ms; the time it
+# took in READY_MS (not printed: a command substitution would lose
+# DAEMON_PID in its subshell).
 start_timed() {
     mkdir -p "$1"
     SOCK=$1/dmnonced.sock
@@ -40,23 +43,25 @@ start_timed() {
         [ $n -lt 6000 ] || { cat "$1/daemon.log"; fail "dmnonced did not become ready"; }
         sleep 0.01
     done
-    echo $(($(now_ms) - t0))
+    READY_MS=$(($(now_ms) - t0))
 }
 stop_daemon() { kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true; }
 
 i=0
 while [ $i -lt "$RUNS" ]; do
-    out start_fresh_ms "$(start_timed /tmp/m$i)"
+    start_timed /tmp/m$i
+    out start_fresh_ms "$READY_MS"
     sleep 2
     out idle_rss_kib "$(status_kib "$DAEMON_PID" VmRSS)"
     out threads_idle "$(ls /proc/$DAEMON_PID/task | wc -l)"
     stop_daemon
-    out start_existing_ms "$(start_timed /tmp/m$i)"
+    start_timed /tmp/m$i
+    out start_existing_ms "$READY_MS"
     stop_daemon
     i=$((i + 1))
 done
 
-start_timed /tmp/load >/dev/null
+start_timed /tmp/load
 ctl account add --server-id "$SERVER_ID" --server-url "$BASE/dm" --client-name "$CLIENT" \
     --auth-scheme md5 --encoding xml --policy allow --secrets-file /tmp/srv/secrets.json >/dev/null
 ctl --json events >/tmp/load/events.jsonl 2>/dev/null &
