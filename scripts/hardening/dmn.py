@@ -2,7 +2,7 @@
 scripts/load.sh): start and stop dmnonced and dmnonce-testserver, speak the
 control protocol (docs/protocol.md) on the Unix socket, drive the test
 server's admin API, and build Package #0s and credentials the way a server
-would (rust/proto formulas, docs/package0.md and reference/formats.md).
+would (rust/proto formulas, docs/package0.md and docs/design.md).
 
 Nonces and secrets only live in this process's memory; nothing here prints
 one (failures name the nonce by role: "last acknowledged", "stored").

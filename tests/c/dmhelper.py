@@ -8,7 +8,7 @@ server's admin API over HTTP (loopback only).
   dmhelper.py device BASE_URL CLIENT                -> resyncs_completed
   dmhelper.py sms WSP_FILE PARTS OUT_PREFIX         -> SMS-DELIVER TPDUs OUT_PREFIX.1 …
   dmhelper.py add-device BASE_URL CLIENT SRV_PW CLI_PW (md5, xml)
-Formulas: /work/shared/reference/formats.md ("Credentials in SyncML DM 1.2").
+Formulas: docs/design.md ("Formats", credentials), docs/package0.md (digest).
 """
 import base64
 import hashlib

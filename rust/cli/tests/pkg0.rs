@@ -37,7 +37,7 @@ fn stderr_line(out: &Output) -> String {
     text
 }
 
-/// Python's hashlib/base64: the digest of formats.md, from the raw message
+/// Python's hashlib/base64: the digest of docs/package0.md, from the raw message
 /// (server id taken from the length byte), for the given password and nonce.
 const PY_DIGEST: &str = r#"
 import base64, hashlib, sys

@@ -1,7 +1,7 @@
 //! Push intake: every way a notification reaches the daemon (the control
 //! socket's `push`, the ofono agent, SMS PDUs) ends in [`handle_push`].
 //!
-//! Decision (DESIGN.md "Flow"): the Package #0 is verified with the stored
+//! Decision (docs/design.md, "Flow"): the Package #0 is verified with the stored
 //! server nonces, current then previous; a match is an `alert` for the DM
 //! client. Otherwise, when the account's policy allows, with the default
 //! nonce readings; a match there is bounded by the store (replay cache, rate

@@ -1,7 +1,7 @@
 //! `dmnonced`: the daemon that owns the OMA DM secrets and nonces of a
 //! device, takes in WAP-push notifications, and runs the nonce
 //! resynchronisation session of the DM 1.2 Notification change request over
-//! HTTP(S) (see `DESIGN.md`, `docs/protocol.md`, `docs/configuration.md`).
+//! HTTP(S) (see `docs/design.md`, `docs/protocol.md`, `docs/configuration.md`).
 //!
 //! # Embedding and the push intake
 //!

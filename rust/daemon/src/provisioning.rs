@@ -1,5 +1,5 @@
 //! The provisioning mirror in the daemon: opened before the store so that a
-//! damaged store can be rebuilt from it (DESIGN.md, "Crash and corruption"),
+//! damaged store can be rebuilt from it (docs/design.md, "Crash and corruption"),
 //! kept in step with `account_add`/`account_remove`, and repaired at start.
 //!
 //! Ordering: the mirror is a superset of the store's accounts at every

@@ -166,7 +166,7 @@ fn resync_over_http_wbxml_hmac() {
 }
 
 /// A small CA and a leaf for 127.0.0.1 (rustls refuses a self-signed leaf
-/// used as its own CA, formats.md), plus a second, unrelated CA.
+/// used as its own CA, docs/design.md), plus a second, unrelated CA.
 pub struct Tls {
     pub ca: String,
     pub leaf_chain: String,

@@ -1,4 +1,4 @@
-//! A damaged store is rebuilt from the provisioning mirror (DESIGN.md,
+//! A damaged store is rebuilt from the provisioning mirror (docs/design.md,
 //! "Crash and corruption"), end to end with real processes: dmnonced,
 //! dmnoncectl and dmnonce-testserver over HTTP on 127.0.0.1.
 

@@ -11,7 +11,7 @@ use dmnonce_proto::package0::{
 use md5::{Digest as _, Md5};
 use std::path::PathBuf;
 
-/// The formula of formats.md, spelt out with the raw crates.
+/// The formula of docs/package0.md, spelt out with the raw crates.
 fn digest_by_hand(server_id: &[u8], password: &[u8], nonce: &[u8], trigger: &[u8]) -> [u8; 16] {
     let mut id_pw = server_id.to_vec();
     id_pw.push(b':');
@@ -27,7 +27,7 @@ fn digest_by_hand(server_id: &[u8], password: &[u8], nonce: &[u8], trigger: &[u8
 }
 
 /// The project's shared Package #0 vectors (computed with Python
-/// hashlib/base64 from the formula in formats.md, intermediate values
+/// hashlib/base64 from the formula in docs/package0.md, intermediate values
 /// included), checked in next to this test so that every clone runs them.
 fn shared_vectors() -> serde_json::Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/package0.json");

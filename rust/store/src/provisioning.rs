@@ -5,7 +5,7 @@
 //! while the server may still use it). No nonces, no state, no audit.
 //!
 //! Why a second file: when the store is damaged, [`crate::Store::open`] moves
-//! it aside and rebuilds from provisioning data (DESIGN.md, "Crash and
+//! it aside and rebuilds from provisioning data (docs/design.md, "Crash and
 //! corruption"). Accounts added at run time must therefore live somewhere
 //! the damage to the store does not reach. The mirror changes only when an
 //! account is added or removed or the server rotates its AuthSecret, so it

@@ -1,4 +1,4 @@
-//! `Cred` and `Chal` (OMA-TS-DM_Security-V1_2 §5.3, formats.md).
+//! `Cred` and `Chal` (OMA-TS-DM_Security-V1_2 §5.3, docs/design.md "Formats").
 //!
 //! `syncml:auth-md5`: `B64( H( B64(H(username ":" password)) ":" nonce ) )`;
 //! `syncml:auth-basic`: `B64(username ":" password)`. Nonces are raw bytes;

@@ -46,7 +46,7 @@ pub struct Confirmed {
 /// Values to persist, in one transaction, before the accompanying message
 /// is sent (or the session reported done).
 ///
-/// Two-phase, as DESIGN.md asks: a committed value becomes the current one
+/// Two-phase, as docs/design.md asks: a committed value becomes the current one
 /// while the store keeps the previous one as a fallback; a `confirmed` flag
 /// says the peer has been seen using the new value, so the previous one
 /// may go. The client nonce (CLCRED AAuthData) authenticates the client to

@@ -1,5 +1,6 @@
-//! The session settings both roles share, including the points formats.md
-//! leaves open (decided in docs/syncml.md).
+//! The session settings both roles share, including the points the
+//! specifications leave open (docs/design.md, "Formats"; decided in
+//! docs/syncml.md).
 
 pub use dmnonce_proto::DefaultNonce;
 
@@ -51,7 +52,7 @@ pub enum AuthScheme {
 
 /// How the 16-bit session id of Package #0 is written into `SessionID`.
 ///
-/// formats.md leaves it open; the default is upper-case hexadecimal without
+/// The specifications leave it open (docs/design.md); the default is upper-case hexadecimal without
 /// leading zeros (`0x0102` → `102`), what most handsets send. The server role
 /// accepts either unless pinned ([`crate::ServerParams::session_id_format`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

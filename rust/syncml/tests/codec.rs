@@ -67,7 +67,7 @@ fn wbxml_round_trip_keeps_the_message() {
     let m = sample();
     let bytes = encode(&m, Encoding::Wbxml).unwrap();
     // WBXML 1.3, public id 0x1201, UTF-8, empty string table, SyncML,
-    // SyncHdr, VerDTD "1.2" (formats.md, as libwbxml writes it).
+    // SyncHdr, VerDTD "1.2" (as libwbxml writes it).
     assert_eq!(&bytes[..13], b"\x03\xA4\x01\x6A\x00\x6D\x6C\x71\x031.2\x00");
     assert_eq!(decode(&bytes).unwrap(), (m, Encoding::Wbxml));
 }

@@ -93,7 +93,7 @@ impl Sessions {
 }
 
 /// The session ids a `SessionID` text may denote (hex as most clients
-/// write it, then decimal; formats.md leaves the choice open).
+/// write it, then decimal; the specifications leave the choice open).
 fn candidates(text: &str) -> Vec<u16> {
     let mut ids: Vec<u16> = [SessionIdFormat::HexUpper, SessionIdFormat::Decimal]
         .iter()

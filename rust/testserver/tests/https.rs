@@ -1,5 +1,5 @@
 //! HTTPS with a small CA and a leaf certificate made by the openssl CLI
-//! (rustls refuses a self-signed CA used as the end entity, formats.md).
+//! (rustls refuses a self-signed CA used as the end entity, docs/design.md).
 
 mod common;
 
