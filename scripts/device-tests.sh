@@ -7,8 +7,8 @@
 #
 #   scripts/device-tests.sh aarch64|armv7 [FILTER]
 #
-# FILTER keeps only the test executables whose name starts with it (e.g.
-# "dmnonce_store"). The tests that need a host tool the device does not have
+# FILTER keeps only the test executables whose name matches it at the start
+# (an extended regex, e.g. "dmnonce_store|resync"). The tests that need a host tool the device does not have
 # (python3, openssl, sqlite3, dbus-daemon, ...) are skipped there by name,
 # each with its reason, in scripts/device/test-skips.txt; they run on the
 # host in scripts/test.sh.
@@ -36,13 +36,14 @@ mirror() { install -D -m "${3:-0644}" "$1" "$stage/fs$2"; }
 for f in dmnonced dmnoncectl dmnonce-testserver; do
     mirror "$out/$f" "$(readlink -f "$out")/$f" 0755
 done
-git ls-files -z rust | while IFS= read -r -d '' f; do
-    mirror "$f" "$root/$f"
+# The repository's files (vectors, the C header the client checks).
+git ls-files -z | while IFS= read -r -d '' f; do
+    [[ -f $f ]] && mirror "$f" "$root/$f"
 done
 : >"$stage/tests"
 while IFS=$'\t' read -r exe dir; do
     name=$(basename "$exe")
-    [[ -z $filter || $name == "$filter"* ]] || continue
+    [[ -z $filter || $name =~ ^($filter) ]] || continue
     mirror "$exe" "$exe" 0755
     printf '%s\t%s\n' "$exe" "$dir" >>"$stage/tests"
 done <"$stage/list"

@@ -13,7 +13,7 @@ link_tree() { # link_tree SRC DST
         for child in "$1"/*; do link_tree "$child" "$2/${child##*/}"; done
     fi
 }
-link_tree "$share/fs" ""
+for top in "$share"/fs/*; do link_tree "$top" "/${top##*/}"; done
 
 # The device's tests run two at a time (the guest has two CPUs).
 export RUST_TEST_THREADS=2 RUST_BACKTRACE=1
@@ -21,7 +21,9 @@ export RUST_TEST_THREADS=2 RUST_BACKTRACE=1
 failed=0 passed=0
 while IFS="$(printf '\t')" read -r exe dir; do
     name=${exe##*/}
-    base=${name%-*}
+    # daemon/resync, syncml/resync: the package directory tells apart test
+    # executables of the same name.
+    base=${dir##*/}/${name%-*}
     set --
     while read -r skip_exe skip_test _; do
         case $skip_exe in '#'* | '') continue ;; esac
@@ -34,7 +36,9 @@ while IFS="$(printf '\t')" read -r exe dir; do
     else
         failed=$((failed + 1))
         echo "FAIL $base ($(($(date +%s) - start)) s)"
-        tail -n 60 /tmp/test.log | sed 's/^/    /'
+        # The failing tests and their panics, not the daemons' chatter.
+        grep -E -A 8 'panicked at|^failures:$' /tmp/test.log | head -n 80 | sed 's/^/    /'
+        grep -E '^test result:' /tmp/test.log | sed 's/^/    /'
     fi
 done <"$share/tests"
 echo "device tests on $(uname -m): $passed executables passed, $failed failed"
