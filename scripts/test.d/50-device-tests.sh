@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# Every crate's tests, cross-compiled for the two ARM targets and run on the
-# emulated device (scripts/device-tests.sh: a real kernel under
-# qemu-system, TCG), so that what only shows on ARM or on 32 bits is caught.
-# DMNONCE_DEVICE_ARCHES="aarch64" limits the architectures.
+# The device build for the two ARM targets (scripts/cross-build.sh): its
+# files are there and the stripped dmnonced keeps to its budget
+# (docs/performance.md, "On the device"); then every crate's tests,
+# cross-compiled, run on the emulated device (scripts/device-tests.sh: a
+# real kernel under qemu-system, TCG), so that what only shows on ARM or on
+# 32 bits is caught. DMNONCE_DEVICE_ARCHES="aarch64" limits the architectures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+budget=5000000
 for arch in ${DMNONCE_DEVICE_ARCHES:-aarch64 armv7}; do
+    case $arch in
+    aarch64) target=aarch64-unknown-linux-gnu gnu=aarch64-linux-gnu ;;
+    armv7) target=armv7-unknown-linux-gnueabihf gnu=arm-linux-gnueabihf ;;
+    esac
     t0=$(date +%s)
     scripts/device-tests.sh "$arch"
-    echo "50-device-tests: $arch passed in $(($(date +%s) - t0)) s (cross build included)"
+    out=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/$target/release
+    stripped=$(mktemp)
+    "$gnu-strip" -o "$stripped" "$out/dmnonced"
+    size=$(stat -c %s "$stripped")
+    rm -f "$stripped"
+    echo "50-device-tests: $arch stripped dmnonced $size bytes (budget $budget)"
+    ((size <= budget)) || { echo "50-device-tests: $arch dmnonced is over its budget"; exit 1; }
+    echo "50-device-tests: $arch passed in $(($(date +%s) - t0)) s (cross builds included)"
 done
