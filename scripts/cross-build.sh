@@ -67,7 +67,8 @@ for line in sys.stdin:
         print(m["executable"], os.path.dirname(m["manifest_path"]), sep="\t")'
 fi
 if [[ "$mode" == --benches ]]; then
-    cargo_x bench --no-run -p dmnonce-proto --bench package0 --message-format=json-render-diagnostics |
+    # (cargo bench is always optimised: no --release.)
+    "$CROSS_CARGO" bench --locked --target "$target" "${DEVICE_PROFILE[@]}" --no-run -p dmnonce-proto --bench package0 --message-format=json-render-diagnostics |
         python3 -c '
 import json, sys
 for line in sys.stdin:

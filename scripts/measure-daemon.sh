@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 measure_on_device() {
-    local target=$1 runs=$2 arch gnu bench out tmp
+    local target=$1 runs=$2 arch gnu bench out
+    # (tmp is global: the EXIT trap runs after this function returned.)
     case $target in
     aarch64-unknown-linux-gnu) arch=aarch64 gnu=aarch64-linux-gnu ;;
     armv7-unknown-linux-gnueabihf) arch=armv7 gnu=arm-linux-gnueabihf ;;
