@@ -10,6 +10,9 @@
 //!   key vs. a passphrase (SQLCipher's PBKDF2-HMAC-SHA512, 256,000
 //!   iterations), plus the unencrypted open for reference.
 //!
+//! - `open-by-size`: open after a clean stop plus the first query, with 1,
+//!   1,000, 10,000 and 100,000 accounts.
+//!
 //! After the runs, the ratios are printed from criterion's estimates.
 //! Run: `cargo bench -p dmnonce-store --bench store`.
 
@@ -141,7 +144,34 @@ fn print_ratios() {
     ratio("open", "raw-key", "plain-sqlite");
 }
 
-criterion_group!(benches, rotation, open);
+/// Start-up cost by store size (issue 16): `Store::open` after a clean stop
+/// plus the first query, for 1 to 100,000 accounts. Constant since the
+/// full-page check runs only after an unclean stop.
+fn open_by_size(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::generate().unwrap();
+    let mut g = c.benchmark_group("open-by-size");
+    g.sample_size(20);
+    for n in [1usize, 1_000, 10_000, 100_000] {
+        let db = dir.path().join(format!("n{n}.db"));
+        let accounts: Vec<AccountProvisioning> = (0..n)
+            .map(|i| AccountProvisioning {
+                server_id: format!("bench-{i:06}"),
+                ..provisioning()
+            })
+            .collect();
+        drop(Store::open(&db, &key, Some(&accounts), NOW).unwrap());
+        g.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                let (s, _) = Store::open(&db, &key, None, NOW).unwrap();
+                s.nonces("bench-000000").unwrap();
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, rotation, open, open_by_size);
 
 fn main() {
     benches();

@@ -59,6 +59,9 @@ audit_events! {
     StateChanged = "state-changed",
     /// A damaged store was moved aside and replaced.
     StoreRecovered = "store-recovered",
+    /// The store came back older than it was (a damaged WAL, an old copy):
+    /// the accounts that lost changes were set `needs-resync`.
+    StoreRolledBack = "store-rolled-back",
     /// An account was created.
     AccountCreated = "account-created",
     /// Account fields other than secrets changed.

@@ -109,6 +109,18 @@ pub enum StoreError {
         /// What was wrong (no secrets).
         reason: String,
     },
+    /// A check or a query found the open store damaged; it serves nothing
+    /// more. The next open moves it aside and recovers.
+    #[error(
+        "store {path} is damaged ({reason}); it serves nothing more until dmnonced is \
+         restarted, which moves it aside and recovers"
+    )]
+    Damaged {
+        /// The database file.
+        path: PathBuf,
+        /// What was found (no secrets).
+        reason: String,
+    },
     /// A damaged store was moved aside but a fresh one could not be built.
     #[error("could not build a fresh store after moving a damaged one aside: {0}")]
     RecoveryFailed(&'static str),

@@ -25,8 +25,10 @@
 //! - a provisioning mirror ([`ProvisioningMirror`], a second small file)
 //!   that survives damage to the store and feeds its recovery.
 //!
-//! [`Store::open`] checks the key, the page MACs and the b-tree, migrates by
-//! `user_version`, and turns a damaged file into a fresh store whose accounts
+//! [`Store::open`] checks the key and the schema (and, after an unclean
+//! stop, every page's MAC and the b-tree; [`Store::check`] on demand),
+//! detects a store that came back older than it was (rollback), migrates
+//! by `user_version`, and turns a damaged file into a fresh store whose accounts
 //! (from provisioning data) are marked `needs-resync` — the situation the
 //! nonce-resynchronization change request repairs. The old file is moved
 //! aside, never deleted.
@@ -100,6 +102,7 @@ mod open;
 mod pending;
 mod provisioning;
 mod recovery;
+mod rollback;
 mod schema;
 mod secret;
 mod server_secret;
@@ -116,7 +119,7 @@ pub use model::{
     SyncState,
 };
 pub use nonces::{Confirmation, NonceSet, ResyncCommit, ServerNonceCandidate, ServerNonceSlot};
-pub use open::{OpenOutcome, OpenReport};
+pub use open::{CheckReport, IntegrityCheck, OpenOutcome, OpenReport, RollbackReport};
 pub use pending::{PendingId, PendingKind, PendingWork};
 pub use provisioning::{MirrorSync, ProvisioningMirror, PROVISIONING_FILE_NAME};
 pub use secret::{AuthSecret, Nonce};

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use zeroize::Zeroizing;
 
+use crate::key::{parent_dir, sync_dir};
 use crate::recovery::{companions, move_aside, rebuild};
+use crate::rollback::{self, CounterFile, Finding};
 use crate::{
     keycheck, schema, AccountProvisioning, Key, Result, Store, StoreError, SyncState, UnixTime,
 };
@@ -44,6 +46,156 @@ pub struct OpenReport {
     pub schema_version_found: i64,
     /// Server ids of accounts created from provisioning data by this open.
     pub provisioned: Vec<String>,
+    /// Which checks ran before the store was trusted.
+    pub integrity: IntegrityCheck,
+    /// Set when the database came back older than its commit counter file
+    /// says (a damaged WAL frame, an old copy put back).
+    pub rolled_back: Option<RollbackReport>,
+}
+
+/// The checks [`Store::open`] ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntegrityCheck {
+    /// Constant time: page 1 (header and key), the schema, the commit
+    /// counter. The previous stop was clean (empty WAL, no check pending).
+    Quick,
+    /// Every page's HMAC (`cipher_integrity_check`) and the b-tree
+    /// (`quick_check`) as well, because of `reason` (an unclean shutdown,
+    /// a check that found damage while running).
+    Full {
+        /// Why (no secrets).
+        reason: String,
+    },
+}
+
+/// What [`Store::open`] did about a store that came back older than it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackReport {
+    /// Commit counter found in the database.
+    pub found: u64,
+    /// Commit counter recorded outside it (`<db>.commits`).
+    pub recorded: u64,
+    /// Accounts that lost changes: now `needs-resync`, without nonces.
+    pub accounts: Vec<String>,
+    /// Copies of the database and its WAL as found (`<db>.rolledback-*`).
+    pub copied_to: Vec<PathBuf>,
+}
+
+/// What [`Store::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Pages in the database file.
+    pub pages: u64,
+    /// Problems found (no secrets); empty when healthy.
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    /// No problem found.
+    pub fn is_healthy(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// How much [`initialize`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checks {
+    /// Page 1 only (constant time).
+    Quick,
+    /// Every page as well.
+    Full,
+}
+
+/// `<db>.needs-check`: written when a check (or a query) found damage while
+/// the store was open, so that the next open runs the full check — and
+/// quarantines — whatever the WAL looks like.
+pub(crate) fn marker_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".needs-check");
+    PathBuf::from(p)
+}
+
+/// Why the next open of `db` must read every page, if it must. An unclean
+/// stop is told by a non-empty WAL: a clean stop checkpoints it to nothing
+/// (`Store::checkpoint` with TRUNCATE, or SQLite's own checkpoint-and-delete
+/// when the last connection closes), and every commit since start fsyncs
+/// frames into it. So frames left behind mean the process died with the
+/// store open after writing — exactly when a torn or lost write may be in
+/// the file. A crash before the first write leaves an empty WAL, and the
+/// files are then as the last clean stop (or the last full check) left
+/// them. The WAL stays non-empty until a clean stop, so a crash during the
+/// full check itself is checked again next time.
+pub(crate) fn full_check_reason(db: &Path) -> Option<String> {
+    let marker = marker_path(db);
+    if marker.exists() {
+        return Some(format!(
+            "a check found damage while the store was open ({})",
+            marker.display()
+        ));
+    }
+    let [wal, _] = companions(db);
+    match wal.metadata() {
+        Ok(m) if m.len() > 0 => Some(format!("unclean shutdown: the WAL holds {} bytes", m.len())),
+        _ => None,
+    }
+}
+
+/// True for an error that means the file is damaged.
+pub(crate) fn is_damage(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Sqlite(e) if matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+        )
+    )
+}
+
+/// Writes the marker (durably: the next open must see it).
+pub(crate) fn write_marker(db: &Path, reason: &str) -> Result<()> {
+    let path = marker_path(db);
+    std::fs::write(&path, format!("{reason}\n"))
+        .and_then(|_| std::fs::File::open(&path)?.sync_all())
+        .map_err(|e| StoreError::io("write check marker", &path, e))?;
+    sync_dir(parent_dir(&path))
+}
+
+fn remove_marker(db: &Path) {
+    let path = marker_path(db);
+    if path.exists() {
+        if let Err(e) = std::fs::remove_file(&path) {
+            log::warn!("could not remove {}: {e}", path.display());
+        }
+    }
+}
+
+/// `PRAGMA cipher_integrity_check` (encrypted files) and `PRAGMA
+/// quick_check`: every page is read. `Ok(None)` when healthy.
+pub(crate) fn full_check(conn: &Connection, encrypted: bool) -> Result<Option<String>> {
+    if encrypted {
+        // One row per page whose HMAC fails (or per other cipher error).
+        match collect_rows(conn, "PRAGMA cipher_integrity_check") {
+            Ok(rows) if rows.is_empty() => {}
+            Ok(rows) => return Ok(Some(format!("{} page(s) fail their HMAC", rows.len()))),
+            Err(e) => return damage_or(e),
+        }
+    }
+    match collect_rows(conn, "PRAGMA quick_check") {
+        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(None),
+        Ok(rows) => Ok(Some(format!(
+            "quick_check reports {} problem(s)",
+            rows.len()
+        ))),
+        Err(e) => damage_or(e),
+    }
+}
+
+fn damage_or(e: rusqlite::Error) -> Result<Option<String>> {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseCorrupt) => Ok(Some("database is corrupt".into())),
+        Some(ErrorCode::NotADatabase) => Ok(Some("a page does not decrypt".into())),
+        _ => Err(e.into()),
+    }
 }
 
 /// Outcome of [`Store::open`].
@@ -98,8 +250,9 @@ pub(crate) fn apply_cipher(conn: &Connection, cipher: &Cipher<'_>) -> Result<()>
     Ok(())
 }
 
-/// The one initializer: key, verification read, per-connection pragmas.
-pub(crate) fn initialize(path: &Path, cipher: &Cipher<'_>) -> Result<Health> {
+/// The one initializer: key, verification read, per-connection pragmas,
+/// and with [`Checks::Full`] every page.
+pub(crate) fn initialize(path: &Path, cipher: &Cipher<'_>, checks: Checks) -> Result<Health> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -130,26 +283,12 @@ pub(crate) fn initialize(path: &Path, cipher: &Cipher<'_>) -> Result<Health> {
          PRAGMA temp_store = MEMORY;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    if cipher.encrypted() {
-        // One row per page whose HMAC fails (or per other cipher error).
-        let failures = match collect_rows(&conn, "PRAGMA cipher_integrity_check") {
-            Ok(rows) => rows,
-            Err(e) => return classify(e),
-        };
-        if !failures.is_empty() {
-            return Ok(Health::Damaged(format!(
-                "{} page(s) fail their HMAC",
-                failures.len()
-            )));
-        }
+    if checks == Checks::Quick {
+        return Ok(Health::Healthy(conn));
     }
-    match collect_rows(&conn, "PRAGMA quick_check") {
-        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(Health::Healthy(conn)),
-        Ok(rows) => Ok(Health::Damaged(format!(
-            "quick_check reports {} problem(s)",
-            rows.len()
-        ))),
-        Err(e) => classify(e),
+    match full_check(&conn, cipher.encrypted())? {
+        None => Ok(Health::Healthy(conn)),
+        Some(reason) => Ok(Health::Damaged(reason)),
     }
 }
 
@@ -181,9 +320,14 @@ impl Store {
     ///
     /// Procedure: set the key and cipher parameters; read page 1 (a wrong
     /// key fails here); set `journal_mode=WAL`, `synchronous=FULL`,
-    /// `foreign_keys=ON`, `secure_delete=ON`, `temp_store=MEMORY`; run
-    /// `PRAGMA cipher_integrity_check` and `PRAGMA quick_check`; migrate by
-    /// `user_version`; create accounts from `provisioning` that do not exist.
+    /// `foreign_keys=ON`, `secure_delete=ON`, `temp_store=MEMORY`; after an
+    /// unclean stop (a non-empty WAL) or a check that found damage, run
+    /// `PRAGMA cipher_integrity_check` and `PRAGMA quick_check` (every page);
+    /// check that the schema's tables exist; migrate by `user_version`;
+    /// compare the commit counter with `<db>.commits` (a store that came
+    /// back older has its out-of-step accounts set `needs-resync`, see
+    /// [`OpenReport::rolled_back`]); create accounts from `provisioning`
+    /// that do not exist.
     ///
     /// A damaged store is renamed to `<db>.corrupt-<UTC time>` (with its
     /// `-wal`/`-shm`), a fresh one is created, every provisioned account is
@@ -221,6 +365,28 @@ impl Store {
                 path: db_path.to_path_buf(),
             });
         }
+        let checks = if lost {
+            None
+        } else {
+            full_check_reason(db_path)
+        };
+        let integrity = match &checks {
+            None => IntegrityCheck::Quick,
+            Some(reason) => {
+                log::warn!(
+                    "store {}: full integrity check ({reason})",
+                    db_path.display()
+                );
+                IntegrityCheck::Full {
+                    reason: reason.clone(),
+                }
+            }
+        };
+        let level = if checks.is_some() {
+            Checks::Full
+        } else {
+            Checks::Quick
+        };
         let damage = if lost {
             // Deleted by hand, or truncated to nothing: the nonces are gone.
             Some(if db_path.exists() {
@@ -229,10 +395,26 @@ impl Store {
                 "database file is missing but a store existed".to_owned()
             })
         } else {
-            match initialize(db_path, cipher)? {
-                Health::Healthy(conn) => {
-                    return Self::finish_open(db_path, conn, cipher, provisioning, now)
-                }
+            match initialize(db_path, cipher, level)? {
+                Health::Healthy(conn) => match schema::missing_table(&conn) {
+                    Ok(None) => {
+                        if level == Checks::Full {
+                            log::info!("store {}: full integrity check passed", db_path.display());
+                        }
+                        remove_marker(db_path);
+                        return Self::finish_open(
+                            db_path,
+                            conn,
+                            cipher,
+                            provisioning,
+                            integrity,
+                            now,
+                        );
+                    }
+                    Ok(Some(reason)) => Some(reason),
+                    Err(e) if is_damage(&e) => Some("schema unreadable".to_owned()),
+                    Err(e) => return Err(e),
+                },
                 Health::Damaged(reason) => Some(reason),
                 Health::KeyRejected => match keycheck::verify(db_path, cipher) {
                     keycheck::Verdict::KeyMatches => {
@@ -253,12 +435,14 @@ impl Store {
         );
         let moved_aside = move_aside(db_path, now)?;
         let provisioned = rebuild(db_path, cipher, provisioning, &reason, &moved_aside, now)?;
-        let Health::Healthy(conn) = initialize(db_path, cipher)? else {
+        let Health::Healthy(conn) = initialize(db_path, cipher, Checks::Full)? else {
             return Err(StoreError::RecoveryFailed(
                 "the rebuilt store failed its checks",
             ));
         };
-        let (store, mut report) = Self::finish_open(db_path, conn, cipher, &[], now)?;
+        // The damage it recorded is set aside now.
+        remove_marker(db_path);
+        let (store, mut report) = Self::finish_open(db_path, conn, cipher, &[], integrity, now)?;
         report.provisioned = provisioned;
         report.outcome = OpenOutcome::Recovered {
             moved_aside,
@@ -272,13 +456,65 @@ impl Store {
         mut conn: Connection,
         cipher: &Cipher<'_>,
         provisioning: &[AccountProvisioning],
+        integrity: IntegrityCheck,
         now: UnixTime,
     ) -> Result<(Store, OpenReport)> {
         let found = schema::migrate(&mut conn)?;
         if cipher.encrypted() && !keycheck::exists(db_path) {
             keycheck::write(db_path, cipher)?;
         }
-        let store = Store::from_connection(conn, db_path.to_path_buf());
+        // Before anything else is written: a rolled-back store is copied
+        // aside as found, then its out-of-step accounts are marked.
+        let (counter, finding) = CounterFile::open(db_path, &conn)?;
+        let store = Store::from_connection(
+            conn,
+            db_path.to_path_buf(),
+            cipher.encrypted(),
+            Some(counter),
+        );
+        let rolled_back = match finding {
+            Finding::InStep => None,
+            Finding::Reset(why) => {
+                if found >= schema::SCHEMA_VERSION {
+                    log::warn!(
+                        "store {}: {why}; rewritten from the database (a rollback before \
+                         now cannot be told)",
+                        db_path.display()
+                    );
+                } else {
+                    log::info!("store {}: commit counter file created", db_path.display());
+                }
+                None
+            }
+            Finding::RolledBack {
+                found: at,
+                recorded,
+                accounts,
+            } => {
+                let copied_to = rollback::copy_aside(db_path, now)?;
+                let ids = store.write(|tx| {
+                    rollback::mark_out_of_step(tx, recorded, at, &accounts, &copied_to, now)
+                })?;
+                log::error!(
+                    "store {} came back older than it was (commit {at}, {recorded} recorded: a \
+                     damaged WAL or an old copy); copied aside as {}; {} account(s) set \
+                     needs-resync without nonces",
+                    db_path.display(),
+                    copied_to
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    ids.len()
+                );
+                Some(RollbackReport {
+                    found: at,
+                    recorded,
+                    accounts: ids,
+                    copied_to,
+                })
+            }
+        };
         let provisioned = store.write(|tx| {
             let mut created = Vec::new();
             for p in provisioning {
@@ -300,6 +536,8 @@ impl Store {
                 outcome,
                 schema_version_found: found,
                 provisioned,
+                integrity,
+                rolled_back,
             },
         ))
     }

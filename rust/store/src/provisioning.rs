@@ -25,7 +25,7 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::open::{initialize, Cipher, Health};
+use crate::open::{full_check_reason, initialize, Checks, Cipher, Health};
 use crate::recovery::move_aside;
 use crate::{
     AccountProvisioning, AuthScheme, AuthSecret, Encoding, Key, Policy, Result, Store, StoreError,
@@ -87,7 +87,19 @@ impl ProvisioningMirror {
     /// with the same key); [`StoreError::ProvisioningDamaged`] when the file
     /// decrypts but fails a check. The file is never modified on error.
     pub fn open(path: &Path, key: &Key) -> Result<ProvisioningMirror> {
-        let mut conn = match initialize(path, &Cipher::RawKey(key))? {
+        // As the store: every page only after an unclean stop (the mirror is
+        // as large as the account list).
+        let checks = match full_check_reason(path) {
+            Some(reason) => {
+                log::warn!(
+                    "provisioning mirror {}: full integrity check ({reason})",
+                    path.display()
+                );
+                Checks::Full
+            }
+            None => Checks::Quick,
+        };
+        let mut conn = match initialize(path, &Cipher::RawKey(key), checks)? {
             Health::Healthy(conn) => conn,
             Health::KeyRejected => {
                 return Err(StoreError::WrongKey {
@@ -101,6 +113,16 @@ impl ProvisioningMirror {
                 })
             }
         };
+        // The pages every lookup goes through, as the store's open does.
+        if let Err(e) = crate::schema::probe_roots(&conn) {
+            if crate::open::is_damage(&e) {
+                return Err(StoreError::ProvisioningDamaged {
+                    path: path.to_path_buf(),
+                    reason: "a b-tree root page fails its check".into(),
+                });
+            }
+            return Err(e);
+        }
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version < 0 {
             return Err(StoreError::CorruptValue {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::TransactionBehavior;
 
 use crate::key::{parent_dir, sync_dir};
-use crate::open::{initialize, Cipher, Health};
+use crate::open::{initialize, Checks, Cipher, Health};
 use crate::{schema, AccountProvisioning, AuditEvent, Result, StoreError, SyncState, UnixTime};
 
 /// Paths of the `-wal` and `-shm` companions of a database file.
@@ -84,7 +84,7 @@ pub(crate) fn rebuild(
             _ => {}
         }
     }
-    let Health::Healthy(mut conn) = initialize(&tmp, cipher)? else {
+    let Health::Healthy(mut conn) = initialize(&tmp, cipher, Checks::Full)? else {
         return Err(StoreError::RecoveryFailed(
             "a new database failed its checks",
         ));

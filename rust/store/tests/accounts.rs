@@ -121,7 +121,7 @@ fn provisioning_at_open_adds_missing_accounts_only() {
     drop(store);
     let (store, report) = open(dir.path(), &key, &[provisioning("a"), provisioning("b")]);
     assert_eq!(report.outcome, OpenOutcome::Opened);
-    assert_eq!(report.schema_version_found, 2);
+    assert_eq!(report.schema_version_found, 3);
     assert_eq!(report.provisioned, ["b"]);
     // Existing account untouched by provisioning.
     assert_eq!(

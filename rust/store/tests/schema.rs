@@ -26,7 +26,7 @@ fn store_from_a_newer_version_is_refused_untouched() {
     match Store::open(&db_path(dir.path()), &key, None, T0) {
         Err(StoreError::SchemaTooNew {
             found: 99,
-            supported: 2,
+            supported: 3,
         }) => {}
         other => panic!("{other:?}"),
     }
