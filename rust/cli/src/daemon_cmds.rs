@@ -49,7 +49,7 @@ impl Connection {
             .join("dmnonced.sock")
     }
 
-    fn connect(&self) -> Result<Client> {
+    pub(crate) fn connect(&self) -> Result<Client> {
         // The error's text already names the cause; as a chain it would
         // repeat it.
         Client::connect(self.path()).map_err(|e| anyhow::anyhow!("{e}"))

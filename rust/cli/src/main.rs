@@ -8,6 +8,7 @@ mod input;
 mod json;
 mod pkg0;
 mod secret;
+mod store_cmds;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum Command {
     Account(daemon_cmds::AccountCommand),
     /// Follow dmnonced's events (one JSON object per line).
     Events(daemon_cmds::EventsArgs),
+    /// The daemon's store: `store check` reads every page.
+    #[command(subcommand)]
+    Store(store_cmds::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Status => daemon_cmds::status(&cli.daemon),
         Command::Account(command) => daemon_cmds::account(&cli.daemon, &command),
         Command::Events(args) => daemon_cmds::events(&cli.daemon, &args),
+        Command::Store(command) => store_cmds::run(&cli.daemon, &command),
     };
     match result {
         Ok(code) => code,

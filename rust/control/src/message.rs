@@ -35,6 +35,9 @@ pub enum Request {
     AccountAdd(AccountAddRequest),
     AccountRemove(AccountRemoveRequest),
     AccountList,
+    /// Read every page of the store (HMAC and b-tree). A damaged store stops
+    /// serving; the daemon's next start sets it aside and recovers.
+    StoreCheck,
     /// Turn this connection into an event stream.
     Subscribe(SubscribeRequest),
 }
@@ -54,6 +57,7 @@ impl Request {
             Request::AccountAdd(_) => "account_add",
             Request::AccountRemove(_) => "account_remove",
             Request::AccountList => "account_list",
+            Request::StoreCheck => "store_check",
             Request::Subscribe(_) => "subscribe",
         }
     }
@@ -403,6 +407,16 @@ pub struct StatusResult {
     pub uptime_secs: u64,
     pub accounts: Vec<AccountInfo>,
     pub counters: Counters,
+}
+
+/// Result of `store_check`. `problems` say what is wrong, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCheckResult {
+    pub healthy: bool,
+    /// Pages read.
+    pub pages: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 /// An empty successful result (`{}`).

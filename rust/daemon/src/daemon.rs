@@ -5,7 +5,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use dmnonce_store::{FallbackLimit, KeyFile, OpenOutcome, Store, StoreError};
+use dmnonce_store::{FallbackLimit, IntegrityCheck, KeyFile, OpenOutcome, Store, StoreError};
 
 use crate::config::Config;
 use crate::listener::{self, ListenError, Origin};
@@ -86,6 +86,23 @@ impl Daemon {
         let at = now();
         let (store, report) = Store::open(&config.db_path(), &key, provisioning.as_deref(), at)?;
         drop(provisioning);
+        match &report.integrity {
+            IntegrityCheck::Quick => log::info!("store integrity: quick checks (clean stop)"),
+            IntegrityCheck::Full { reason } => {
+                log::warn!("store integrity: full check ({reason})")
+            }
+        }
+        if let Some(r) = &report.rolled_back {
+            log::error!(
+                "store rolled back: {} account(s) set needs-resync: {}",
+                r.accounts.len(),
+                r.accounts
+                    .iter()
+                    .map(|id| crate::logging::peer(id).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         match &report.outcome {
             OpenOutcome::Created => log::info!("store created at {}", config.db_path().display()),
             OpenOutcome::Opened => log::info!("store opened at {}", config.db_path().display()),

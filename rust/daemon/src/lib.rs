@@ -48,6 +48,7 @@ mod server;
 pub mod shared;
 mod slots;
 pub mod state_dir;
+mod store_check;
 #[allow(unsafe_code)]
 mod sys;
 pub mod verification;

@@ -52,6 +52,7 @@ pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError
             Ok(json!({}))
         }
         Request::AccountList => Ok(json!({ "accounts": accounts(shared)? })),
+        Request::StoreCheck => crate::store_check::run(shared),
         Request::Subscribe(_) => Err(WireError::new(
             ErrorCode::Internal,
             "subscribe is handled by the connection",
