@@ -42,7 +42,7 @@ cargo_x() { "$CROSS_CARGO" "$1" --release --locked --target "$target" "${DEVICE_
 
 cargo_x build "${DEVICE_PROGRAMS_PANIC[@]}" "${FEATURES[@]}" -p dmnonced -p dmnoncectl -p dmnonce-testserver
 cargo_x build -p dmnonce-client -p dmnonce-jni
-out=$("$CROSS_CARGO" metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/$target/release
+out=$(cross_target_dir)/$target/release
 for f in dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so; do
     [[ -e "$out/$f" ]] || { echo "missing after the build: $out/$f" >&2; exit 1; }
 done

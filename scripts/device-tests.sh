@@ -17,11 +17,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 arch=${1:?usage: scripts/device-tests.sh aarch64|armv7 [FILTER]}
 filter=${2:-}
-case $arch in
-aarch64) target=aarch64-unknown-linux-gnu ;;
-armv7) target=armv7-unknown-linux-gnueabihf ;;
-*) echo "device-tests: the arch is aarch64 or armv7" >&2; exit 2 ;;
-esac
+source scripts/lib/cross-env.sh
+target=$(cross_target_of "$arch")
 
 stage=$(mktemp -d /tmp/dmnonce-device-tests.XXXXXX)
 trap 'rm -rf "$stage"' EXIT

@@ -17,11 +17,9 @@ cd "$(dirname "$0")/.."
 measure_on_device() {
     local target=$1 runs=$2 arch gnu bench out
     # (tmp is global: the EXIT trap runs after this function returned.)
-    case $target in
-    aarch64-unknown-linux-gnu) arch=aarch64 gnu=aarch64-linux-gnu ;;
-    armv7-unknown-linux-gnueabihf) arch=armv7 gnu=arm-linux-gnueabihf ;;
-    *) echo "measure-daemon: unknown target $target" >&2; exit 2 ;;
-    esac
+    source scripts/lib/cross-env.sh
+    cross_arch_of "$target" >/dev/null || exit 2
+    arch=${target%%-*} gnu=$(cross_gnu_of "$target")
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     bench=$(scripts/cross-build.sh "$target" --benches)

@@ -24,6 +24,22 @@ cross_gnu_of() {
     esac
 }
 
+# device architecture (scripts/emulated-device.sh --arch) -> target triple;
+# the reverse is the triple's first field.
+cross_target_of() {
+    case "$1" in
+        aarch64) echo aarch64-unknown-linux-gnu ;;
+        armv7) echo armv7-unknown-linux-gnueabihf ;;
+        *) echo "unknown architecture: $1 (aarch64 or armv7)" >&2; return 2 ;;
+    esac
+}
+
+# cargo's target directory (CARGO_TARGET_DIR honoured).
+cross_target_dir() {
+    cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
+}
+
 # Adds bookworm-backports when the machine lacks it (qemu-system and the
 # kernels are taken from there so that they match each other).
 cross_enable_backports() {

@@ -7,15 +7,13 @@
 # 32 bits is caught. DMNONCE_DEVICE_ARCHES="aarch64" limits the architectures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib/cross-env.sh
 budget=5000000
 for arch in ${DMNONCE_DEVICE_ARCHES:-aarch64 armv7}; do
-    case $arch in
-    aarch64) target=aarch64-unknown-linux-gnu gnu=aarch64-linux-gnu ;;
-    armv7) target=armv7-unknown-linux-gnueabihf gnu=arm-linux-gnueabihf ;;
-    esac
+    target=$(cross_target_of "$arch") gnu=$(cross_gnu_of "$target")
     t0=$(date +%s)
     scripts/device-tests.sh "$arch"
-    out=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/$target/release
+    out=$(cross_target_dir)/$target/release
     stripped=$(mktemp)
     "$gnu-strip" -o "$stripped" "$out/dmnonced"
     size=$(stat -c %s "$stripped")

@@ -31,21 +31,8 @@ trap cleanup EXIT
 say() { printf '52-emulated-device: %s\n' "$*"; }
 failed=()
 
-target_of() {
-    case $1 in
-    aarch64) echo aarch64-unknown-linux-gnu ;;
-    armv7) echo armv7-unknown-linux-gnueabihf ;;
-    esac
-}
-gcc_of() {
-    case $1 in
-    aarch64) echo aarch64-linux-gnu-gcc ;;
-    armv7) echo arm-linux-gnueabihf-gcc ;;
-    esac
-}
-cargo_target() { # cargo's target directory (CARGO_TARGET_DIR honoured)
-    cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
-}
+# Architecture, target and cross gcc names: scripts/lib/cross-env.sh.
+source scripts/lib/cross-env.sh
 
 # ------------------------------------------------------------ the server
 start_server() { # start_server DIR -> PORT, BASE
@@ -135,19 +122,19 @@ if [[ $build != no ]]; then
     say "building dmnonce-testserver for the host"
     cargo build --locked -q -p dmnonce-testserver
 fi
-host_bin=$(cargo_target)/debug
+host_bin=$(cross_target_dir)/debug
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
 for arch in "${arches[@]}"; do
-    target=$(target_of "$arch")
+    target=$(cross_target_of "$arch")
     [[ -n $target ]] || { say "unknown architecture $arch"; exit 1; }
     if [[ $build != no ]]; then
         say "cross-building for $target (scripts/cross-build.sh)"
         scripts/cross-build.sh "$target"
     fi
-    out=$(cargo_target)/$target/release
+    out=$(cross_target_dir)/$target/release
     mkdir -p "$work/$arch"
     for prog in example_agent test_offline; do
-        "$(gcc_of "$arch")" "${cflags[@]}" "tests/c/$prog.c" -L"$out" -ldmnonce -o "$work/$arch/$prog"
+        "$(cross_gnu_of "$target")-gcc" "${cflags[@]}" "tests/c/$prog.c" -L"$out" -ldmnonce -o "$work/$arch/$prog"
     done
 done
 
