@@ -4,12 +4,10 @@
 //! phases (see `dmnonce_store::SecretSlot` and `ServerNonceSlot`): until the
 //! server is seen using the new value, the previous one stays valid. So a
 //! Package #0 or a server credential is tried with every (secret, nonce)
-//! pair, newest first: current secret with current then previous nonce,
-//! then the previous secret with both. The default-nonce readings of the
-//! change request come only after every stored nonce failed with every
-//! secret, so a stale stored nonce is never mistaken for a fallback.
+//! pair, newest first; `dmnonce_proto::verify_with_secrets` owns that
+//! order, and the default-nonce readings of the change request after it.
 
-use dmnonce_proto::{verify, Fallback, Package0, Verdict};
+use dmnonce_proto::{verify_with_secrets, DefaultNonce, Package0, Verdict};
 use dmnonce_store::{AccountSecrets, SecretSlot, ServerNonceCandidate, StoreError, UnixTime};
 
 use crate::shared::Shared;
@@ -40,30 +38,21 @@ pub fn verify_for_account(
         .server_secret_candidates();
     let nonces = shared.store.server_nonce_candidates(server_id)?;
     let stored: Vec<&[u8]> = nonces.iter().map(|c| c.nonce.expose()).collect();
-    let found = |verdict, secret| Verification {
-        verdict,
-        nonces: nonces.clone(),
-        secret,
+    let keys: Vec<&[u8]> = secrets.iter().map(|s| s.secret.expose()).collect();
+    let readings: &[DefaultNonce] = if try_default {
+        &shared.config.fallback.readings
+    } else {
+        &[]
     };
-    for s in &secrets {
-        let verdict = verify(pkg, s.secret.expose(), &stored, Fallback::Deny);
-        if verdict != Verdict::Rejected {
-            return Ok(found(verdict, s.slot));
-        }
-    }
-    if try_default {
-        let readings = &shared.config.fallback.readings;
-        for s in &secrets {
-            let digester = pkg.digester(s.secret.expose());
-            let matched = readings
-                .iter()
-                .find(|r| dmnonce_proto::digest::ct_eq(&digester.digest(r.bytes()), &pkg.digest));
-            if let Some(r) = matched {
-                return Ok(found(Verdict::Default(*r), s.slot));
-            }
-        }
-    }
-    Ok(found(Verdict::Rejected, SecretSlot::Current))
+    let found = verify_with_secrets(pkg, &keys, &stored, readings);
+    let secret = found
+        .secret
+        .map_or(SecretSlot::Current, |i| secrets[i].slot);
+    Ok(Verification {
+        verdict: found.verdict,
+        nonces,
+        secret,
+    })
 }
 
 /// The first (secret, nonce) pair, newest first, for which `check` holds.

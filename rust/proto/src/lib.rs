@@ -8,6 +8,6 @@ pub mod digest;
 pub mod package0;
 
 pub use package0::{
-    verify, DefaultNonce, Fallback, Initiator, Notification, Package0, Package0Error, UiMode,
-    Verdict,
+    verify, verify_with_secrets, Authentication, DefaultNonce, Fallback, Initiator, Notification,
+    Package0, Package0Error, UiMode, Verdict,
 };

@@ -15,5 +15,6 @@ pub use fields::{
     is_supported_version, Initiator, UiMode, SUPPORTED_VERSIONS, VERSION_11, VERSION_12,
 };
 pub use verify::{
-    verify, DefaultNonce, Fallback, ReadingOrder, Verdict, DEFAULT_NONCE_TEXT, DEFAULT_NONCE_ZERO,
+    verify, verify_with_secrets, Authentication, DefaultNonce, Fallback, ReadingOrder, Verdict,
+    DEFAULT_NONCE_TEXT, DEFAULT_NONCE_ZERO,
 };

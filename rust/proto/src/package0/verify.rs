@@ -1,15 +1,18 @@
 //! Deciding whether a Package #0 is authentic, with the nonce-resync change
 //! request's fallback to the default nonce (§5.1, SCR-DM-NOTI-C-003).
 //!
-//! Order of trials: every stored nonce in the order given (the store passes
-//! the current server nonce, then the previous one while a two-phase rotation
-//! is open), then — only if all failed and policy allows — the default nonce
-//! `0x00000000` in each configured reading. The first match wins. Each
-//! comparison is constant time; the number of trials made reveals only the
-//! verdict itself. Nothing here logs.
+//! Order of trials ([`verify_with_secrets`] owns it): every stored nonce
+//! with every secret the server may hold (the store passes the current
+//! server nonce, then the previous one while a two-phase rotation is open,
+//! and the secrets likewise, current first), then — only if every stored
+//! pair failed and policy allows — the default nonce `0x00000000` in each
+//! configured reading, with each secret. The first match wins, so a stale
+//! stored nonce is never mistaken for a fallback. Each comparison is
+//! constant time; the number of trials made reveals only the verdict
+//! itself. Nothing here logs.
 
 use super::codec::Package0;
-use crate::digest::ct_eq;
+use crate::digest::{ct_eq, NotificationDigester};
 
 /// The default nonce as libdmclient (the only open implementation of the
 /// change request) reads it: the 10 ASCII characters `0x00000000`.
@@ -141,6 +144,25 @@ impl Verdict {
     }
 }
 
+/// What [`verify_with_secrets`] found: the verdict and the secret it
+/// verified with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Authentication {
+    /// The verdict (`Stored { index }` indexes the stored nonces given).
+    pub verdict: Verdict,
+    /// Position in the secrets given of the one that verified; `None` when
+    /// rejected.
+    pub secret: Option<usize>,
+}
+
+impl Authentication {
+    /// No stored nonce and no allowed reading verified with any secret.
+    pub const REJECTED: Self = Self {
+        verdict: Verdict::Rejected,
+        secret: None,
+    };
+}
+
 /// Verify `pkg` with `password` (the server's secret towards the client):
 /// each stored nonce in order, then the default nonce as `fallback` allows.
 pub fn verify(
@@ -149,16 +171,45 @@ pub fn verify(
     stored_nonces: &[&[u8]],
     fallback: Fallback,
 ) -> Verdict {
-    let digester = pkg.digester(password);
-    let matches = |nonce: &[u8]| ct_eq(&digester.digest(nonce), &pkg.digest);
-    if let Some(index) = stored_nonces.iter().position(|nonce| matches(nonce)) {
-        return Verdict::Stored { index };
+    verify_with_secrets(pkg, &[password], stored_nonces, fallback.readings()).verdict
+}
+
+/// Verify `pkg` with every secret the server may hold (`secrets`, newest
+/// first) and every stored nonce (newest first), secret by secret; only when
+/// every pair failed, the default-nonce `readings` in order with each
+/// secret. Pass no readings when policy denies the fallback.
+pub fn verify_with_secrets(
+    pkg: &Package0,
+    secrets: &[&[u8]],
+    stored_nonces: &[&[u8]],
+    readings: &[DefaultNonce],
+) -> Authentication {
+    let matches = |d: &NotificationDigester, nonce: &[u8]| ct_eq(&d.digest(nonce), &pkg.digest);
+    // The common case (current secret, current nonce) allocates nothing:
+    // the other secrets' digesters are built only once it has failed.
+    let Some((first, others)) = secrets.split_first() else {
+        return Authentication::REJECTED;
+    };
+    let first = pkg.digester(first);
+    let others: Vec<_> = others.iter().map(|s| pkg.digester(s)).collect();
+    let digesters = || std::iter::once(&first).chain(others.iter()).enumerate();
+    for (secret, d) in digesters() {
+        if let Some(index) = stored_nonces.iter().position(|n| matches(d, n)) {
+            return Authentication {
+                verdict: Verdict::Stored { index },
+                secret: Some(secret),
+            };
+        }
     }
-    fallback
-        .readings()
-        .iter()
-        .find(|reading| matches(reading.bytes()))
-        .map_or(Verdict::Rejected, |reading| Verdict::Default(*reading))
+    for (secret, d) in digesters() {
+        if let Some(reading) = readings.iter().find(|r| matches(d, r.bytes())) {
+            return Authentication {
+                verdict: Verdict::Default(*reading),
+                secret: Some(secret),
+            };
+        }
+    }
+    Authentication::REJECTED
 }
 
 #[cfg(test)]
@@ -293,6 +344,50 @@ mod tests {
         assert_eq!(
             verify(&pkg, b"wrong", &[CURRENT], Fallback::default()),
             Verdict::Rejected
+        );
+    }
+
+    #[test]
+    fn every_stored_pair_is_tried_before_any_default_reading() {
+        const OLD_PW: &[u8] = b"old-secret";
+        let order = [DefaultNonce::Text, DefaultNonce::Zero];
+        // Signed with the previous secret and the previous nonce.
+        let pkg = Package0::decode(
+            &Notification::new("dm.test", 7)
+                .sign(OLD_PW, PREVIOUS)
+                .unwrap(),
+        )
+        .unwrap();
+        let a = verify_with_secrets(&pkg, &[PW, OLD_PW], &[CURRENT, PREVIOUS], &order);
+        assert_eq!(a.verdict, Verdict::Stored { index: 1 });
+        assert_eq!(a.secret, Some(1));
+        // A stored nonce equal to the default text, under the second
+        // secret, still wins over the default reading under the first.
+        let text_old = Package0::decode(
+            &Notification::new("dm.test", 7)
+                .sign(OLD_PW, DEFAULT_NONCE_TEXT)
+                .unwrap(),
+        )
+        .unwrap();
+        let a = verify_with_secrets(
+            &text_old,
+            &[PW, OLD_PW],
+            &[CURRENT, DEFAULT_NONCE_TEXT],
+            &order,
+        );
+        assert_eq!(a.verdict, Verdict::Stored { index: 1 });
+        // Without it stored, the default reading matches with the second secret.
+        let a = verify_with_secrets(&text_old, &[PW, OLD_PW], &[CURRENT], &order);
+        assert_eq!(a.verdict, Verdict::Default(DefaultNonce::Text));
+        assert_eq!(a.secret, Some(1));
+        // No readings: denied.
+        let a = verify_with_secrets(&text_old, &[PW, OLD_PW], &[CURRENT], &[]);
+        assert_eq!(
+            a,
+            Authentication {
+                verdict: Verdict::Rejected,
+                secret: None
+            }
         );
     }
 
