@@ -295,8 +295,11 @@ fn delivery_hook_gets_the_wsp_push_and_the_automatic_fallback() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("delivered");
     std::fs::create_dir(&out).unwrap();
+    // Written aside and renamed, so the file appears only once complete:
+    // the poll below would otherwise race the hook's `cat` (seen on the
+    // emulated device, where the read found the file still empty).
     let hook = format!(
-        "cat > {}/$DMNONCE_NOTIFY_NONCE.$DMNONCE_NOTIFY_FORMAT",
+        "f={}/$DMNONCE_NOTIFY_NONCE.$DMNONCE_NOTIFY_FORMAT; cat > \"$f.part\" && mv \"$f.part\" \"$f\"",
         out.display()
     );
     let state = dir.path().join("state");
