@@ -398,6 +398,11 @@ pub struct Counters {
     pub refused: u64,
     pub resyncs_finished: u64,
     pub resyncs_failed: u64,
+    /// Store writes that failed where the request itself stood (an audit
+    /// entry, a confirmation, a state change); each is also logged.
+    /// Defaulted, so an older daemon's status still parses.
+    #[serde(default)]
+    pub store_errors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,7 +28,11 @@ pub(crate) fn hold(shared: &Shared, server_id: &str, package0: &[u8], t: UnixTim
         }
     };
     for old in held.iter().take((held.len() + 1).saturating_sub(MAX_HELD)) {
-        let _ = shared.store.complete_pending(old.id);
+        match shared.store.complete_pending(old.id) {
+            // A subscriber took it meanwhile: one fewer to drop.
+            Ok(()) | Err(dmnonce_store::StoreError::UnknownPending(_)) => {}
+            Err(e) => shared.store_failed("the removal of the oldest held alert", &e),
+        }
     }
     match shared
         .store

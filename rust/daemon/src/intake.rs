@@ -1,11 +1,11 @@
 //! Push intake: every way a notification reaches the daemon (the control
 //! socket's `push`, the ofono agent, SMS PDUs) ends in [`handle_push`].
 //!
-//! Decision (docs/design.md, "Flow"): the Package #0 is verified with the stored
-//! server nonces, current then previous; a match is an `alert` for the DM
-//! client. Otherwise, when the account's policy allows, with the default
-//! nonce readings; a match there is bounded by the store (replay cache, rate
-//! limit, policy, all in one transaction) and then starts the resync session.
+//! Here the carriers are unwrapped, the facts of a push gathered (one read
+//! of its account) and the decision of [`crate::decision`] carried out: an
+//! `alert` for the DM client, or a resync session once the store admitted
+//! the default-nonce push (replay cache, rate limit, policy, all in one
+//! transaction). [`crate::report`] counts, logs and announces it.
 
 use std::sync::Arc;
 
@@ -15,12 +15,15 @@ use dmnonce_control::{
 use dmnonce_proto::{Package0, Verdict};
 use dmnonce_push::sms::SmscField;
 use dmnonce_push::{package0_from_any, package0_from_wsp, IntakeError, SmsIntake};
-use dmnonce_store::{AuditEvent, DefaultNonceNotification, FallbackVerdict, Policy, StoreError};
+use dmnonce_store::{
+    DefaultNonceNotification, FallbackVerdict, Nonce, StoreError, SyncState, UnixTime,
+};
 
+use crate::decision::{decide, AccountFacts, Admission, Decision, Facts};
 use crate::logging::peer;
 use crate::shared::{lock, now, store_error, Shared, Stats};
-use crate::verification::confirm_secret;
 pub use crate::verification::verify_for_account;
+use crate::verification::{confirm_secret, verify_with_view};
 
 /// What arrived, and in which form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +68,7 @@ pub fn handle_push(shared: &Arc<Shared>, input: PushInput) -> Result<PushResult,
             None,
         )
     })?;
-    decide(shared, &pkg, &package0)
+    act(shared, &pkg, &package0)
 }
 
 /// The closure the ofono agent calls with each PDU: a short outcome name
@@ -166,97 +169,135 @@ fn outcome(
     }
 }
 
-fn decide(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, WireError> {
+/// Gathers the facts of one push (one store read), decides, and carries
+/// the decision out; [`crate::report`] tells about it.
+fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, WireError> {
     let info = notification_info(pkg);
-    let server_id = info.server_id.clone();
-    let shown = peer(&info.server_id);
-    let account = match shared.store.account(&server_id) {
-        Ok(a) => a,
-        Err(StoreError::UnknownAccount(_)) => {
-            Stats::bump(&shared.stats.refused);
-            log::info!("push for unknown server id {shown} dropped");
-            shared.events.publish(Event::PushRejected {
-                server_id: Some(server_id),
-                reason: "unknown account".into(),
-            });
-            return Ok(outcome(PushOutcome::UnknownAccount, None, Some(info)));
-        }
+    let view = match shared.store.account_view(&info.server_id) {
+        Ok(v) => Some(v),
+        Err(StoreError::UnknownAccount(_)) => None,
         Err(e) => return Err(store_error(e)),
     };
-    let allow = account.policy == Policy::Allow;
-    let checked = verify_for_account(shared, pkg, allow).map_err(store_error)?;
-    let name = verdict_name(checked.verdict);
+    let checked = view.as_ref().map(|v| verify_with_view(shared, pkg, v));
+    let mut facts = Facts {
+        account: view.as_ref().map(|v| AccountFacts {
+            policy: v.account.policy,
+            state: v.account.state,
+        }),
+        verdict: checked.as_ref().map_or(Verdict::Rejected, |c| c.verdict),
+        admission: Admission::NotAsked,
+    };
     let t = now();
-    match checked.verdict {
-        Verdict::Stored { index } => {
-            // The server used this nonce and secret: newer current ones are
-            // confirmed (two-phase rotation), older previous ones retired.
-            confirm_secret(shared, &server_id, checked.secret, t);
-            if let Some(c) = checked.nonces.get(index) {
-                if let Err(e) = shared
-                    .store
-                    .confirm_server_nonce_used(&server_id, &c.nonce, t)
-                {
-                    log::warn!("{shown}: could not record the nonce confirmation: {e}");
+    let mut claim = None;
+    let decision = loop {
+        match decide(&facts) {
+            Decision::Admit => {
+                claim = shared.claim_session(&info.server_id);
+                facts.admission = match &claim {
+                    None => Admission::Busy,
+                    Some(_) => Admission::Store(admit(shared, pkg, raw, t)?),
+                };
+            }
+            final_decision => break final_decision,
+        }
+    };
+    crate::report::decided(shared, &info, &decision, t);
+    let verdict = facts.account.map(|_| verdict_name(facts.verdict));
+    let result = |o| Ok(outcome(o, verdict, Some(info.clone())));
+    let (Some(checked), Some(view)) = (checked, view) else {
+        return result(PushOutcome::UnknownAccount);
+    };
+    let server_id = &view.account.server_id;
+    match decision {
+        Decision::Alert { mark_in_sync } => {
+            // The server used this nonce and secret: newer current ones
+            // are confirmed (two-phase rotation), older previous ones
+            // retired.
+            confirm_secret(shared, server_id, checked.secret, t);
+            if let Verdict::Stored { index } = checked.verdict {
+                confirm_nonce(shared, server_id, &checked.nonces[index].nonce, t);
+            }
+            if mark_in_sync {
+                if let Err(e) = shared.store.set_state(server_id, SyncState::InSync, t) {
+                    shared.store_failed("the state in-sync after a stored-nonce push", &e);
                 }
             }
-            if account.state == dmnonce_store::SyncState::NeedsResync {
-                // The server signed with our stored nonce: we are in step.
-                let _ = shared
-                    .store
-                    .set_state(&server_id, dmnonce_store::SyncState::InSync, t);
-            }
-            Stats::bump(&shared.stats.alerts);
-            log::info!(
-                "{shown}: Package #0 session {} verified with the stored nonce; alert",
-                info.session_id
-            );
-            if shared.events.listeners_for(EventKind::Alert) == 0 {
-                crate::alerts::hold(shared, &server_id, raw, t);
-            } else {
-                shared.events.publish(Event::Alert {
-                    notification: info.clone(),
-                    verdict: name,
-                });
-            }
-            Ok(outcome(PushOutcome::Alert, Some(name), Some(info)))
+            deliver_alert(shared, &info, verdict_name(checked.verdict), raw, t);
+            result(PushOutcome::Alert)
         }
-        Verdict::Rejected if !allow => {
-            let _ = shared.store.append_audit(
-                Some(&server_id),
-                AuditEvent::FallbackDenied,
-                "stored nonces failed; policy deny, default nonce not tried",
-                t,
-            );
-            Stats::bump(&shared.stats.rejected);
-            log::warn!("{shown}: Package #0 failed with the stored nonces; policy is deny");
-            reject_event(shared, &server_id, "policy deny: stored nonces failed");
-            Ok(outcome(PushOutcome::PolicyDenied, Some(name), Some(info)))
-        }
-        Verdict::Rejected => {
-            Stats::bump(&shared.stats.rejected);
-            log::warn!(
-                "{shown}: Package #0 session {} failed with every nonce; dropped",
-                info.session_id
-            );
-            reject_event(shared, &server_id, "digest failed with every nonce");
-            Ok(outcome(PushOutcome::Rejected, Some(name), Some(info)))
-        }
-        Verdict::Default(reading) => {
-            let signed = Signed {
-                reading,
-                secret: checked.secret,
+        Decision::StartResync { pending, reading } => {
+            let Some(claim) = claim else {
+                // decide() admits only after a claim was taken.
+                return Err(WireError::new(
+                    ErrorCode::Internal,
+                    "admitted without a claim",
+                ));
             };
-            fallback(shared, pkg, raw, signed, name, info, t)
+            confirm_secret(shared, server_id, checked.secret, t);
+            start_resync(
+                shared,
+                crate::resync::Job::new(claim, pending, info.session_id, reading, checked.secret),
+            );
+            result(PushOutcome::ResyncStarted)
         }
+        Decision::Drop(why) => result(why.outcome()),
+        // The loop above decides again on Admit.
+        Decision::Admit => Err(WireError::new(ErrorCode::Internal, "undecided push")),
+    }
+}
+
+/// The store's admission of a default-nonce push (replay cache, rate
+/// limit, policy, and the pending work item, in one transaction).
+fn admit(
+    shared: &Shared,
+    pkg: &Package0,
+    raw: &[u8],
+    t: UnixTime,
+) -> Result<FallbackVerdict, WireError> {
+    shared
+        .store
+        .check_and_record_default_nonce_notification(
+            &pkg.notification.server_id,
+            &DefaultNonceNotification {
+                digest: pkg.digest,
+                session_id: pkg.notification.session_id,
+                package0: raw,
+            },
+            t,
+        )
+        .map_err(store_error)
+}
+
+fn confirm_nonce(shared: &Shared, server_id: &str, nonce: &Nonce, t: UnixTime) {
+    if let Err(e) = shared.store.confirm_server_nonce_used(server_id, nonce, t) {
+        shared.store_failed("the server nonce confirmation", &e);
+    }
+}
+
+/// To the subscribers of `alert` events, or, with none, kept in the store
+/// for the next one.
+fn deliver_alert(
+    shared: &Shared,
+    info: &NotificationInfo,
+    verdict: VerdictName,
+    raw: &[u8],
+    t: UnixTime,
+) {
+    if shared.events.listeners_for(EventKind::Alert) == 0 {
+        crate::alerts::hold(shared, &info.server_id, raw, t);
+    } else {
+        shared.events.publish(Event::Alert {
+            notification: info.clone(),
+            verdict,
+        });
     }
 }
 
 /// Starts a resync session, or, with `http.max_sessions` running already,
 /// lets it wait for the next free slot (its work item is pending in the
-/// store either way). The caller holds the account's session claim.
+/// store either way; the job holds the account's session claim).
 pub(crate) fn start_resync(shared: &Arc<Shared>, job: crate::resync::Job) {
-    let sid = job.server_id.clone();
+    let sid = job.server_id().to_owned();
     match shared.admit_session(job) {
         Some(job) => crate::resync::spawn(shared.clone(), job),
         None => log::info!(
@@ -274,94 +315,8 @@ pub(crate) fn resync_ended(shared: &Arc<Shared>) {
     if let Some(job) = shared.session_ended() {
         log::info!(
             "{}: resync session starts in a freed slot",
-            peer(&job.server_id)
+            peer(job.server_id())
         );
         crate::resync::spawn(shared.clone(), job);
     }
-}
-
-fn reject_event(shared: &Shared, server_id: &str, reason: &str) {
-    shared.events.publish(Event::PushRejected {
-        server_id: Some(server_id.to_string()),
-        reason: reason.to_string(),
-    });
-}
-
-/// How a default-nonce Package #0 verified.
-struct Signed {
-    reading: dmnonce_proto::DefaultNonce,
-    secret: dmnonce_store::SecretSlot,
-}
-
-fn fallback(
-    shared: &Arc<Shared>,
-    pkg: &Package0,
-    raw: &[u8],
-    signed: Signed,
-    name: VerdictName,
-    info: NotificationInfo,
-    t: dmnonce_store::UnixTime,
-) -> Result<PushResult, WireError> {
-    let server_id = info.server_id.clone();
-    let shown = peer(&server_id);
-    if !shared.claim_session(&server_id) {
-        log::info!("{shown}: default-nonce Package #0 while a resync runs; dropped");
-        return Ok(outcome(PushOutcome::Busy, Some(name), Some(info)));
-    }
-    let verdict = shared.store.check_and_record_default_nonce_notification(
-        &server_id,
-        &DefaultNonceNotification {
-            digest: pkg.digest,
-            session_id: info.session_id,
-            package0: raw,
-        },
-        t,
-    );
-    let result = match verdict {
-        Ok(FallbackVerdict::Fresh { pending }) => {
-            Stats::bump(&shared.stats.fallbacks);
-            confirm_secret(shared, &server_id, signed.secret, t);
-            let reading = signed.reading;
-            log::warn!(
-                "{shown}: Package #0 session {} verified only with the default nonce ({}); \
-                 starting the resync session",
-                info.session_id,
-                reading.as_str()
-            );
-            start_resync(
-                shared,
-                crate::resync::Job {
-                    server_id: server_id.clone(),
-                    pending,
-                    session_id: info.session_id,
-                    reading,
-                    server_secret: signed.secret,
-                },
-            );
-            return Ok(outcome(PushOutcome::ResyncStarted, Some(name), Some(info)));
-        }
-        Ok(FallbackVerdict::Replay) => {
-            Stats::bump(&shared.stats.replays);
-            log::warn!("{shown}: default-nonce Package #0 replayed; dropped");
-            reject_event(shared, &server_id, "replayed default-nonce notification");
-            Ok(outcome(PushOutcome::Replay, Some(name), Some(info)))
-        }
-        Ok(FallbackVerdict::RateLimited { retry_after }) => {
-            Stats::bump(&shared.stats.rejected);
-            log::warn!(
-                "{shown}: default-nonce fallback rate limit reached (retry after {}); dropped",
-                retry_after.secs()
-            );
-            reject_event(shared, &server_id, "default-nonce fallback rate limited");
-            Ok(outcome(PushOutcome::RateLimited, Some(name), Some(info)))
-        }
-        Ok(FallbackVerdict::PolicyDenied) => {
-            Stats::bump(&shared.stats.rejected);
-            reject_event(shared, &server_id, "policy deny");
-            Ok(outcome(PushOutcome::PolicyDenied, Some(name), Some(info)))
-        }
-        Err(e) => Err(store_error(e)),
-    };
-    shared.release_session(&server_id);
-    result
 }

@@ -34,6 +34,7 @@ mod alerts;
 pub mod chal;
 pub mod config;
 pub mod daemon;
+pub mod decision;
 pub mod events;
 pub mod http;
 pub mod intake;
@@ -42,6 +43,7 @@ pub mod logging;
 #[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
 pub mod ofono;
 mod provisioning;
+mod report;
 pub mod requests;
 pub mod resync;
 mod server;

@@ -102,12 +102,7 @@ fn verify(shared: &Shared, package0_b64: &str) -> Result<Value, WireError> {
     let bytes = b64_decode("package0_b64", package0_b64)?;
     let pkg = Package0::decode(&bytes)
         .map_err(|e| WireError::new(ErrorCode::BadPush, format!("not a Package #0: {e}")))?;
-    let account = shared
-        .store
-        .account(&pkg.notification.server_id)
-        .map_err(store_error)?;
-    let allow = account.policy == store::Policy::Allow;
-    let checked = intake::verify_for_account(shared, &pkg, allow).map_err(store_error)?;
+    let checked = crate::verification::verify_for_account(shared, &pkg).map_err(store_error)?;
     to_value(VerifyResult {
         verdict: intake::verdict_name(checked.verdict),
         notification: intake::notification_info(&pkg),

@@ -13,24 +13,26 @@ use std::sync::Arc;
 use dmnonce_control::Event;
 use dmnonce_proto::{DefaultNonce, Package0};
 use dmnonce_store::{
-    AuditEvent, AuthScheme as StoreScheme, AuthSecret, Encoding as StoreEncoding, Nonce, PendingId,
+    AuthScheme as StoreScheme, AuthSecret, Encoding as StoreEncoding, Nonce, PendingId,
     PendingKind, ResyncCommit, SecretConfirmation, SecretSlot, SyncState,
 };
 use dmnonce_syncml::{
     AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, NonceCommit, Secret, Step,
 };
 
-use crate::shared::{lock, now, Shared, Stats};
+use crate::logging::peer;
+use crate::shared::{lock, now, SessionClaim, Shared, Stats};
 
 /// Rounds (HTTP exchanges) after which a session is abandoned: the change
 /// request needs two, a split package or a 401 retry a few more.
 const MAX_ROUNDS: usize = 16;
 
-/// A resync session to run.
-#[derive(Debug, Clone)]
+/// A resync session to run. It holds its account's session claim, so the
+/// claim ends with the job however the session ends (run, failed to
+/// start, or left waiting at shutdown).
+#[derive(Debug)]
 pub struct Job {
-    /// The account.
-    pub server_id: String,
+    claim: SessionClaim,
     /// Its pending work item.
     pub pending: PendingId,
     /// Session id from the Package #0.
@@ -42,6 +44,29 @@ pub struct Job {
     pub server_secret: SecretSlot,
 }
 
+impl Job {
+    pub(crate) fn new(
+        claim: SessionClaim,
+        pending: PendingId,
+        session_id: u16,
+        reading: DefaultNonce,
+        server_secret: SecretSlot,
+    ) -> Self {
+        Job {
+            claim,
+            pending,
+            session_id,
+            reading,
+            server_secret,
+        }
+    }
+
+    /// The account.
+    pub fn server_id(&self) -> &str {
+        self.claim.server_id()
+    }
+}
+
 enum End {
     /// Stopped because the daemon stops: the pending item stays.
     Stopped,
@@ -49,16 +74,13 @@ enum End {
     Failed(String),
 }
 
-/// Runs `job` on its own thread. The caller holds the account's session
-/// claim; the thread releases it.
+/// Runs `job` on its own thread; the job's claim is released when it ends.
 pub fn spawn(shared: Arc<Shared>, job: Job) {
     let s = shared.clone();
-    let sid = job.server_id.clone();
+    let shown = peer(job.server_id()).to_string();
     let name = format!("resync-{}", job.session_id);
     let started = std::thread::Builder::new().name(name).spawn(move || {
-        let sid = job.server_id.clone();
         run(&s, job);
-        s.release_session(&sid);
         crate::intake::resync_ended(&s);
     });
     match started {
@@ -68,79 +90,63 @@ pub fn spawn(shared: Arc<Shared>, job: Job) {
             threads.push(handle);
         }
         Err(e) => {
-            // The pending item stays; a restart resumes it.
-            log::error!("{sid}: cannot start the resync thread: {e}");
-            shared.release_session(&sid);
+            // The job (and its claim) went with the closure; the pending
+            // item stays, and a restart resumes it.
+            log::error!("{shown}: cannot start the resync thread: {e}");
             crate::intake::resync_ended(&shared);
         }
     }
 }
 
+/// The session, start to end. Its start and end are audited by the store
+/// in the transactions that change the state (the admission, the final
+/// commit, [`fail`]), so none of it takes a durable write of its own, and
+/// `resync-finished` goes out as soon as the final commit is durable.
 fn run(shared: &Arc<Shared>, job: Job) {
-    let sid = job.server_id.clone();
+    let shown = peer(job.server_id());
     shared.events.publish(Event::ResyncStarted {
-        server_id: sid.clone(),
+        server_id: job.server_id().to_owned(),
         session_id: job.session_id,
     });
-    let _ = shared.store.append_audit(
-        Some(&sid),
-        AuditEvent::ResyncStarted,
-        &format!(
-            "session {} ({} default nonce)",
-            job.session_id,
-            job.reading.as_str()
-        ),
-        now(),
-    );
     match session(shared, &job) {
         Ok(()) => {
             Stats::bump(&shared.stats.resyncs_finished);
-            log::info!(
-                "{sid}: resync session {} finished; nonces fresh",
-                job.session_id
-            );
-            let _ = shared.store.append_audit(
-                Some(&sid),
-                AuditEvent::ResyncFinished,
-                &format!("session {}", job.session_id),
-                now(),
-            );
             shared.events.publish(Event::ResyncFinished {
-                server_id: sid,
+                server_id: job.server_id().to_owned(),
                 session_id: job.session_id,
             });
+            log::info!(
+                "{shown}: resync session {} finished; nonces fresh",
+                job.session_id
+            );
         }
         Err(End::Stopped) => {
-            log::info!("{sid}: resync session interrupted by shutdown; resumes at next start");
+            log::info!("{shown}: resync session interrupted by shutdown; resumes at next start");
         }
-        Err(End::Failed(reason)) => fail(shared, &sid, job.pending, job.session_id, &reason),
+        Err(End::Failed(reason)) => fail(
+            shared,
+            job.server_id(),
+            job.pending,
+            job.session_id,
+            &reason,
+        ),
     }
 }
 
-/// Ends a pending resync for good: recorded, removed, account
-/// `needs-resync` (the nonces stay as last committed), event sent.
+/// Ends a pending resync for good: in one store transaction the item is
+/// removed, the account `needs-resync` (the nonces stay as last
+/// committed) and the failure audited with its reason; then the event.
 pub(crate) fn fail(shared: &Shared, sid: &str, pending: PendingId, session_id: u16, reason: &str) {
     Stats::bump(&shared.stats.resyncs_failed);
-    log::warn!("{sid}: resync session {session_id} failed: {reason}");
-    let t = now();
-    let _ = shared.store.fail_pending(pending, reason, t);
-    let commit = ResyncCommit {
-        client_nonce: None,
-        server_nonce: None,
-        server_secret: None,
-        server_secret_used: SecretSlot::Current,
-        state: SyncState::NeedsResync,
-        complete_pending: Some(pending),
-    };
-    if let Err(e) = shared.store.commit_resync(sid, &commit, t) {
-        log::error!("{sid}: could not record the failed resync: {e}");
-    }
-    let _ = shared.store.append_audit(
-        Some(sid),
-        AuditEvent::ResyncFailed,
-        &format!("session {session_id}: {reason}"),
-        t,
+    let shown = peer(sid);
+    log::warn!(
+        "{shown}: resync session {session_id} failed: {}",
+        peer(reason)
     );
+    let because = format!("session {session_id}: {reason}");
+    if let Err(e) = shared.store.fail_resync(sid, pending, &because, now()) {
+        shared.store_failed("the end of a failed resync session", &e);
+    }
     shared.events.publish(Event::ResyncFailed {
         server_id: sid.to_string(),
         session_id,
@@ -156,11 +162,9 @@ fn random16() -> Result<[u8; 16], End> {
 
 fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
     let failed = |e: dmnonce_store::StoreError| End::Failed(format!("store: {e}"));
-    let account = shared.store.account(&job.server_id).map_err(failed)?;
-    let secrets = shared
-        .store
-        .account_secrets(&job.server_id)
-        .map_err(failed)?;
+    let dmnonce_store::AccountView {
+        account, secrets, ..
+    } = shared.store.account_view(job.server_id()).map_err(failed)?;
     let scheme = match account.auth_scheme {
         StoreScheme::Md5 => AuthScheme::Md5,
         StoreScheme::Hmac => AuthScheme::Hmac,
@@ -184,7 +188,7 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
         d.dev_id.clone()
     };
     let p = ClientParams {
-        server_id: job.server_id.clone(),
+        server_id: job.server_id().to_owned(),
         client_name: secrets.client_name.clone(),
         server_uri: url.clone(),
         client_secret: Secret::new(secrets.client_secret.expose()),
@@ -207,7 +211,7 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
         max_msg_size: None,
         server_secret_uri: Some(format!(
             "./DMAcc/{}/AppAuth/SRVCRED/AAuthSecret",
-            job.server_id
+            job.server_id()
         )),
     };
     Ok((p, url))
@@ -226,7 +230,7 @@ fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
         }
         log::debug!(
             "{}: resync round {round}: sending {} bytes",
-            job.server_id,
+            peer(job.server_id()),
             out.body.len()
         );
         let reply = match transport.exchange(
@@ -331,7 +335,7 @@ fn persist(
     let retired = shared
         .store
         .commit_resync_seen(
-            &job.server_id,
+            job.server_id(),
             &commit,
             seen_nonce.as_ref(),
             seen_secret.as_ref(),
@@ -341,12 +345,12 @@ fn persist(
     if let (SecretConfirmation::RetiredPrevious, Some(current)) = (retired, &seen_secret) {
         log::info!(
             "{}: server uses its new AuthSecret; the previous one retired (resync session {})",
-            job.server_id,
+            peer(job.server_id()),
             job.session_id
         );
         // Store first, then the mirror: until then the mirror keeps one
         // secret more, which is the safe side.
-        crate::provisioning::mirror_server_secrets(shared, &job.server_id, current, None);
+        crate::provisioning::mirror_server_secrets(shared, job.server_id(), current, None);
     }
     Ok(())
 }
@@ -357,10 +361,10 @@ fn persist(
 fn mirror_rotation(shared: &Shared, job: &Job, new: &AuthSecret) -> Result<(), End> {
     let secrets = shared
         .store
-        .account_secrets(&job.server_id)
+        .account_secrets(job.server_id())
         .map_err(|e| End::Failed(format!("store: {e}")))?;
     let kept = secrets.server_secret_in(job.server_secret);
-    crate::provisioning::mirror_server_secrets(shared, &job.server_id, new, kept);
+    crate::provisioning::mirror_server_secrets(shared, job.server_id(), new, kept);
     Ok(())
 }
 
@@ -402,7 +406,7 @@ pub fn resume_pending(shared: &Arc<Shared>) {
             );
             continue;
         }
-        let checked = crate::intake::verify_for_account(shared, &pkg, true);
+        let checked = crate::verification::verify_for_account(shared, &pkg);
         let (reading, server_secret) = match checked.map(|c| (c.verdict, c.secret)) {
             Ok((dmnonce_proto::Verdict::Default(r), secret)) => (r, secret),
             Ok(_) => {
@@ -421,24 +425,26 @@ pub fn resume_pending(shared: &Arc<Shared>) {
             }
         };
         // Counted before the run, so a daemon that keeps crashing in the
-        // session gives up after max_resumes starts.
-        let _ =
+        // session gives up after max_resumes starts. Without the count it
+        // could resume for ever: not resumed then.
+        if let Err(e) =
             shared
                 .store
-                .fail_pending(item.id, "interrupted by a daemon restart; resuming", now());
-        if !shared.claim_session(&sid) {
+                .fail_pending(item.id, "interrupted by a daemon restart; resuming", now())
+        {
+            shared.store_failed("the resume count of a pending session", &e);
             continue;
         }
-        log::info!("{sid}: resuming the resync session {session_id} left pending");
+        let Some(claim) = shared.claim_session(&sid) else {
+            continue;
+        };
+        log::info!(
+            "{}: resuming the resync session {session_id} left pending",
+            peer(&sid)
+        );
         crate::intake::start_resync(
             shared,
-            Job {
-                server_id: sid,
-                pending: item.id,
-                session_id,
-                reading,
-                server_secret,
-            },
+            Job::new(claim, item.id, session_id, reading, server_secret),
         );
     }
 }

@@ -26,6 +26,7 @@ pub struct Stats {
     pub(crate) refused: AtomicU64,
     pub(crate) resyncs_finished: AtomicU64,
     pub(crate) resyncs_failed: AtomicU64,
+    pub(crate) store_errors: AtomicU64,
 }
 
 impl Stats {
@@ -45,6 +46,7 @@ impl Stats {
             refused: g(&self.refused),
             resyncs_finished: g(&self.resyncs_finished),
             resyncs_failed: g(&self.resyncs_failed),
+            store_errors: g(&self.store_errors),
         }
     }
 }
@@ -64,7 +66,7 @@ pub struct Shared {
     /// replaced); its lock also serializes account add/remove.
     pub(crate) provisioning: Mutex<Option<ProvisioningMirror>>,
     pub(crate) sms: Mutex<Reassembler>,
-    pub(crate) sessions: Mutex<BTreeSet<String>>,
+    sessions: Arc<Mutex<BTreeSet<String>>>,
     session_slots: Mutex<SessionSlots>,
     pub(crate) session_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub(crate) stopping: AtomicBool,
@@ -91,7 +93,7 @@ impl Shared {
             stats: Stats::default(),
             provisioning: Mutex::new(provisioning),
             sms: Mutex::new(Reassembler::new(limits)),
-            sessions: Mutex::new(BTreeSet::new()),
+            sessions: Arc::default(),
             session_slots: Mutex::default(),
             session_threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
@@ -109,19 +111,30 @@ impl Shared {
         self.started.elapsed()
     }
 
+    /// A store write failed where what was asked still stands (the push was
+    /// handled, the session's commit was made): never silent, it is logged
+    /// and counted (`store_errors` in `status`). Store messages carry no
+    /// secrets.
+    pub(crate) fn store_failed(&self, what: &str, e: &StoreError) {
+        Stats::bump(&self.stats.store_errors);
+        log::error!("store: could not write {what}: {e}");
+    }
+
     /// Whether a stop was requested.
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
 
-    /// Claims the account for a resync session; false if one runs already.
-    pub(crate) fn claim_session(&self, server_id: &str) -> bool {
-        lock(&self.sessions).insert(server_id.to_string())
-    }
-
-    /// Releases a claim taken by [`Shared::claim_session`].
-    pub(crate) fn release_session(&self, server_id: &str) {
-        lock(&self.sessions).remove(server_id);
+    /// Claims the account for a resync session; `None` if one runs or waits
+    /// already. The claim goes with the session's [`Job`] and is released
+    /// when that is dropped, however the session ends.
+    pub(crate) fn claim_session(&self, server_id: &str) -> Option<SessionClaim> {
+        lock(&self.sessions)
+            .insert(server_id.to_owned())
+            .then(|| SessionClaim {
+                sessions: self.sessions.clone(),
+                server_id: server_id.to_owned(),
+            })
     }
 
     /// Whether a session runs for the account.
@@ -162,6 +175,35 @@ impl Shared {
     /// Resync sessions waiting for a slot.
     pub(crate) fn sessions_waiting(&self) -> usize {
         lock(&self.session_slots).waiting.len()
+    }
+}
+
+/// An account's claim on its one resync session (see
+/// [`Shared::claim_session`]). It holds the set of claims, not the
+/// [`Shared`], so a job waiting in [`Shared`]'s queue makes no cycle.
+pub(crate) struct SessionClaim {
+    sessions: Arc<Mutex<BTreeSet<String>>>,
+    server_id: String,
+}
+
+impl SessionClaim {
+    /// The account claimed.
+    pub(crate) fn server_id(&self) -> &str {
+        &self.server_id
+    }
+}
+
+impl std::fmt::Debug for SessionClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SessionClaim")
+            .field(&self.server_id)
+            .finish()
+    }
+}
+
+impl Drop for SessionClaim {
+    fn drop(&mut self) {
+        lock(&self.sessions).remove(&self.server_id);
     }
 }
 

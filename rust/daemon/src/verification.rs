@@ -8,8 +8,11 @@
 //! order, and the default-nonce readings of the change request after it.
 
 use dmnonce_proto::{verify_with_secrets, DefaultNonce, Package0, Verdict};
-use dmnonce_store::{AccountSecrets, SecretSlot, ServerNonceCandidate, StoreError, UnixTime};
+use dmnonce_store::{
+    AccountSecrets, AccountView, SecretSlot, ServerNonceCandidate, StoreError, UnixTime,
+};
 
+use crate::decision::tries_default_nonce;
 use crate::shared::Shared;
 
 /// The outcome of verifying a Package #0 against an account.
@@ -24,22 +27,21 @@ pub struct Verification {
 }
 
 /// Verifies `pkg` against the stored secrets and nonces of its account and,
-/// when `try_default`, the configured default-nonce readings. No side
-/// effects (the `verify` request and the push path share it).
-pub fn verify_for_account(
-    shared: &Shared,
-    pkg: &Package0,
-    try_default: bool,
-) -> Result<Verification, StoreError> {
-    let server_id = &pkg.notification.server_id;
-    let secrets = shared
-        .store
-        .account_secrets(server_id)?
-        .server_secret_candidates();
-    let nonces = shared.store.server_nonce_candidates(server_id)?;
+/// when its policy allows, the configured default-nonce readings. No side
+/// effects (the `verify` request, the push path and the resume of a pending
+/// session share it).
+pub fn verify_for_account(shared: &Shared, pkg: &Package0) -> Result<Verification, StoreError> {
+    let view = shared.store.account_view(&pkg.notification.server_id)?;
+    Ok(verify_with_view(shared, pkg, &view))
+}
+
+/// [`verify_for_account`] for an account already read.
+pub fn verify_with_view(shared: &Shared, pkg: &Package0, view: &AccountView) -> Verification {
+    let secrets = view.secrets.server_secret_candidates();
+    let nonces = view.nonces.server_nonce_candidates();
     let stored: Vec<&[u8]> = nonces.iter().map(|c| c.nonce.expose()).collect();
     let keys: Vec<&[u8]> = secrets.iter().map(|s| s.secret.expose()).collect();
-    let readings: &[DefaultNonce] = if try_default {
+    let readings: &[DefaultNonce] = if tries_default_nonce(view.account.policy) {
         &shared.config.fallback.readings
     } else {
         &[]
@@ -48,11 +50,11 @@ pub fn verify_for_account(
     let secret = found
         .secret
         .map_or(SecretSlot::Current, |i| secrets[i].slot);
-    Ok(Verification {
+    Verification {
         verdict: found.verdict,
         nonces,
         secret,
-    })
+    }
 }
 
 /// The first (secret, nonce) pair, newest first, for which `check` holds.

@@ -26,6 +26,42 @@ fn account_from_row(r: &Row<'_>) -> Result<Account> {
     })
 }
 
+/// The account row (`prepare_cached`: the push and credential paths read it
+/// on every call).
+pub(crate) fn read_account(conn: &Connection, server_id: &str) -> Result<Account> {
+    conn.prepare_cached(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE server_id = ?1"
+    ))?
+    .query_row([server_id], |r| Ok(account_from_row(r)))
+    .optional()?
+    .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?
+}
+
+/// The account's user name and AuthSecrets.
+pub(crate) fn read_secrets(conn: &Connection, server_id: &str) -> Result<AccountSecrets> {
+    type Row = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+    let (name, client, server, previous): Row = conn
+        .prepare_cached(
+            "SELECT client_name, client_secret, server_secret, server_secret_previous
+             FROM accounts WHERE server_id = ?1",
+        )?
+        .query_row([server_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?;
+    let secret =
+        |b: Vec<u8>, column| AuthSecret::new(b).map_err(|_| StoreError::CorruptValue { column });
+    Ok(AccountSecrets {
+        client_name: name,
+        client_secret: secret(client, "client_secret")?,
+        server_secret: secret(server, "server_secret")?,
+        server_secret_previous: previous
+            .map(|b| secret(b, "server_secret_previous"))
+            .transpose()?,
+    })
+}
+
 /// Inserts an account and its nonce row. `with_nonces` false drops the
 /// provisioned nonces (recovery: they are stale by definition). An account
 /// asked for as `in-sync` without both nonces is `needs-resync` instead:
@@ -134,15 +170,7 @@ impl Store {
 
     /// The account with this server id, without its secrets.
     pub fn account(&self, server_id: &str) -> Result<Account> {
-        self.read(|tx| {
-            tx.query_row(
-                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE server_id = ?1"),
-                [server_id],
-                |r| Ok(account_from_row(r)),
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?
-        })
+        self.read(|tx| read_account(tx, server_id))
     }
 
     /// Every account, ordered by server id.
@@ -159,29 +187,7 @@ impl Store {
     /// The account's user name and both AuthSecrets, for computing and
     /// checking digests inside the daemon. Never send them anywhere.
     pub fn account_secrets(&self, server_id: &str) -> Result<AccountSecrets> {
-        self.read(|tx| {
-            type Row = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
-            let (name, client, server, previous): Row = tx
-                .query_row(
-                    "SELECT client_name, client_secret, server_secret, server_secret_previous
-                     FROM accounts WHERE server_id = ?1",
-                    [server_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?
-                .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))?;
-            let secret = |b: Vec<u8>, column| {
-                AuthSecret::new(b).map_err(|_| StoreError::CorruptValue { column })
-            };
-            Ok(AccountSecrets {
-                client_name: name,
-                client_secret: secret(client, "client_secret")?,
-                server_secret: secret(server, "server_secret")?,
-                server_secret_previous: previous
-                    .map(|b| secret(b, "server_secret_previous"))
-                    .transpose()?,
-            })
-        })
+        self.read(|tx| read_secrets(tx, server_id))
     }
 
     /// Applies the `Some` fields of `u` in one transaction. A new server
@@ -282,28 +288,39 @@ pub(crate) fn set_state_in(
     state: SyncState,
     now: UnixTime,
 ) -> Result<()> {
+    set_state_because(conn, server_id, state, None, now)
+}
+
+/// [`set_state_in`] with the reason for the audit entry. A failed session
+/// (`because` given, state `needs-resync`) is audited even when the state
+/// does not change: the reason is what an operator needs.
+pub(crate) fn set_state_because(
+    conn: &Connection,
+    server_id: &str,
+    state: SyncState,
+    because: Option<&str>,
+    now: UnixTime,
+) -> Result<()> {
     let id = account_id(conn, server_id)?;
-    let old: String = conn.query_row("SELECT state FROM accounts WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })?;
-    conn.execute(
-        "UPDATE accounts SET state = ?1, updated_at = ?2 WHERE id = ?3",
-        params![state.as_str(), now.0, id],
-    )?;
-    if old != state.as_str() {
+    let old: String = conn
+        .prepare_cached("SELECT state FROM accounts WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    conn.prepare_cached("UPDATE accounts SET state = ?1, updated_at = ?2 WHERE id = ?3")?
+        .execute(params![state.as_str(), now.0, id])?;
+    let failed = because.is_some() && state == SyncState::NeedsResync;
+    if old != state.as_str() || failed {
         let event = match (old.as_str(), state) {
             (_, SyncState::Resyncing) => AuditEvent::ResyncStarted,
+            (_, SyncState::NeedsResync) if failed => AuditEvent::ResyncFailed,
             ("resyncing", SyncState::InSync) => AuditEvent::ResyncFinished,
             ("resyncing", SyncState::NeedsResync) => AuditEvent::ResyncFailed,
             _ => AuditEvent::StateChanged,
         };
-        crate::audit::insert(
-            conn,
-            Some(server_id),
-            event,
-            &format!("{old} -> {state}"),
-            now,
-        )?;
+        let detail = match because {
+            Some(why) => format!("{old} -> {state}: {why}"),
+            None => format!("{old} -> {state}"),
+        };
+        crate::audit::insert(conn, Some(server_id), event, &detail, now)?;
     }
     Ok(())
 }

@@ -109,6 +109,7 @@ mod server_secret;
 mod store;
 pub mod text;
 mod time;
+mod view;
 
 pub use audit::{AuditEntry, AuditEvent};
 pub use error::{KeyFileProblem, StoreError};
@@ -126,6 +127,7 @@ pub use secret::{AuthSecret, Nonce};
 pub use server_secret::{SecretConfirmation, SecretSlot, ServerSecretCandidate};
 pub use store::{Store, DB_FILE_NAME, KEY_FILE_NAME};
 pub use time::UnixTime;
+pub use view::AccountView;
 
 /// Result type of this crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -9,7 +9,7 @@
 
 use rusqlite::{params, Connection};
 
-use crate::accounts::set_state_in;
+use crate::accounts::{set_state_because, set_state_in};
 use crate::store::account_id;
 use crate::{
     AuditEvent, AuthSecret, Nonce, PendingId, Result, SecretConfirmation, SecretSlot, Store,
@@ -39,6 +39,27 @@ pub enum ServerNonceSlot {
     Current,
     /// The one before, kept until the current one is confirmed.
     Previous,
+}
+
+impl NonceSet {
+    /// Server nonces to try, in order: current, then previous.
+    pub fn server_nonce_candidates(&self) -> Vec<ServerNonceCandidate> {
+        let current = self
+            .server_current
+            .clone()
+            .map(|nonce| ServerNonceCandidate {
+                slot: ServerNonceSlot::Current,
+                nonce,
+            });
+        let previous = self
+            .server_previous
+            .clone()
+            .map(|nonce| ServerNonceCandidate {
+                slot: ServerNonceSlot::Previous,
+                nonce,
+            });
+        current.into_iter().chain(previous).collect()
+    }
 }
 
 /// A server nonce to try when verifying Package #0 or server credentials.
@@ -96,26 +117,25 @@ fn nonce_col(v: Option<Vec<u8>>, column: &'static str) -> Result<Option<Nonce>> 
 }
 
 pub(crate) fn read_row(conn: &Connection, account: i64) -> Result<NonceSet> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT client_nonce, server_current, server_previous, generation, updated_at
          FROM nonces WHERE account_id = ?1",
-        [account],
-        |r| {
-            Ok((|| -> Result<NonceSet> {
-                Ok(NonceSet {
-                    client: nonce_col(r.get(0)?, "client_nonce")?,
-                    server_current: nonce_col(r.get(1)?, "server_current")?,
-                    server_previous: nonce_col(r.get(2)?, "server_previous")?,
-                    generation: u64::try_from(r.get::<_, i64>(3)?).map_err(|_| {
-                        StoreError::CorruptValue {
-                            column: "generation",
-                        }
-                    })?,
-                    updated_at: UnixTime(r.get(4)?),
-                })
-            })())
-        },
     )?
+    .query_row([account], |r| {
+        Ok((|| -> Result<NonceSet> {
+            Ok(NonceSet {
+                client: nonce_col(r.get(0)?, "client_nonce")?,
+                server_current: nonce_col(r.get(1)?, "server_current")?,
+                server_previous: nonce_col(r.get(2)?, "server_previous")?,
+                generation: u64::try_from(r.get::<_, i64>(3)?).map_err(|_| {
+                    StoreError::CorruptValue {
+                        column: "generation",
+                    }
+                })?,
+                updated_at: UnixTime(r.get(4)?),
+            })
+        })())
+    })?
 }
 
 fn write_row(
@@ -171,21 +191,7 @@ impl Store {
     /// none is stored (then only the default nonce remains, if the policy
     /// allows it).
     pub fn server_nonce_candidates(&self, server_id: &str) -> Result<Vec<ServerNonceCandidate>> {
-        let set = self.nonces(server_id)?;
-        let mut out = Vec::with_capacity(2);
-        if let Some(n) = set.server_current {
-            out.push(ServerNonceCandidate {
-                slot: ServerNonceSlot::Current,
-                nonce: n,
-            });
-        }
-        if let Some(n) = set.server_previous {
-            out.push(ServerNonceCandidate {
-                slot: ServerNonceSlot::Previous,
-                nonce: n,
-            });
-        }
-        Ok(out)
+        Ok(self.nonces(server_id)?.server_nonce_candidates())
     }
 
     /// Phase one of a rotation: `nonce` (just sent in a `Chal`) becomes the
@@ -267,6 +273,27 @@ impl Store {
     pub fn commit_resync(&self, server_id: &str, c: &ResyncCommit, now: UnixTime) -> Result<()> {
         self.commit_resync_seen(server_id, c, None, None, now)
             .map(|_| ())
+    }
+
+    /// Ends a resync session that failed for good, in one transaction: its
+    /// pending work item removed (ignored if already gone), the account
+    /// `needs-resync`, and a `resync-failed` audit entry with `reason`
+    /// (shown to operators: no secrets). The nonces stay as last committed.
+    pub fn fail_resync(
+        &self,
+        server_id: &str,
+        pending: PendingId,
+        reason: &str,
+        now: UnixTime,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            tx.execute(
+                "DELETE FROM pending_work WHERE id = ?1 AND account_id = ?2",
+                params![pending.0, id],
+            )?;
+            set_state_because(tx, server_id, SyncState::NeedsResync, Some(reason), now)
+        })
     }
 
     /// [`Store::commit_resync`] for one step of a session, together with

@@ -223,11 +223,8 @@ impl Store {
 
 /// Row id of the account with this server id.
 pub(crate) fn account_id(conn: &Connection, server_id: &str) -> Result<i64> {
-    conn.query_row(
-        "SELECT id FROM accounts WHERE server_id = ?1",
-        [server_id],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))
+    conn.prepare_cached("SELECT id FROM accounts WHERE server_id = ?1")?
+        .query_row([server_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))
 }

@@ -289,3 +289,36 @@ fn two_threads_racing_with_one_notification_get_one_fresh() {
         .count();
     assert_eq!(fresh, 1, "{verdicts:?}");
 }
+
+#[test]
+fn a_failed_session_ends_in_one_transaction_with_its_reason() {
+    let (_dir, store) = store_with(Policy::Allow);
+    let (_bytes, n) = pkg0(9);
+    let FallbackVerdict::Fresh { pending } = store
+        .check_and_record_default_nonce_notification("s", &n, T0)
+        .unwrap()
+    else {
+        panic!("not admitted");
+    };
+    let before = store.nonces("s").unwrap();
+    store
+        .fail_resync("s", pending, "session 9: server unreachable", T0)
+        .unwrap();
+    assert!(store.pending().unwrap().is_empty());
+    assert_eq!(store.account("s").unwrap().state, SyncState::NeedsResync);
+    let after = store.nonces("s").unwrap();
+    assert_eq!(after.generation, before.generation, "nonces untouched");
+    let failed: Vec<_> = store
+        .audit_log(0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == AuditEvent::ResyncFailed)
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].detail.ends_with("session 9: server unreachable"));
+    // Again, with the item gone and the state already needs-resync: still
+    // audited (the reason is what an operator needs), nothing else fails.
+    store.fail_resync("s", pending, "again", T0).unwrap();
+    let audited = store.audit_log(0, 100).unwrap();
+    assert_eq!(audited.last().unwrap().event, AuditEvent::ResyncFailed);
+}
