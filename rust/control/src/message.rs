@@ -93,18 +93,78 @@ pub struct PushRequest {
     pub smsc_included: bool,
 }
 
-/// How a Package #0 verified. Names match `dmnoncectl pkg0 verify`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum VerdictName {
-    #[serde(rename = "stored-nonce")]
-    StoredNonce,
-    #[serde(rename = "default-nonce-text")]
-    DefaultNonceText,
-    #[serde(rename = "default-nonce-zero")]
-    DefaultNonceZero,
-    #[serde(rename = "rejected")]
-    Rejected,
+/// An enum of the protocol whose values are names on the wire: the names
+/// are written once, here, and serve serde, [`as_str`](VerdictName::as_str)
+/// (for logs and the bindings) and `NAMES` (for help texts and tests).
+macro_rules! wire_names {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name { $($(#[$vdoc])* #[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// Every value's wire name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The value with this wire name.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
 }
+
+wire_names!(
+    /// How a Package #0 verified. Names match `dmnoncectl pkg0 verify`.
+    VerdictName {
+        StoredNonce = "stored-nonce",
+        DefaultNonceText = "default-nonce-text",
+        DefaultNonceZero = "default-nonce-zero",
+        Rejected = "rejected",
+    }
+);
+
+wire_names!(
+    /// Authentication scheme of an account (DMAcc AAuthType).
+    AuthScheme {
+        /// `syncml:auth-md5` in `SyncHdr/Cred`.
+        Md5 = "md5",
+        /// The `x-syncml-hmac` transport header.
+        Hmac = "hmac",
+        /// `syncml:auth-basic` (only over TLS).
+        Basic = "basic",
+    }
+);
+
+wire_names!(
+    /// Message encoding of an account's sessions.
+    Encoding {
+        Xml = "xml",
+        Wbxml = "wbxml",
+    }
+);
+
+wire_names!(
+    /// Whether the change request's default-nonce fallback is allowed.
+    Policy {
+        Allow = "allow",
+        Deny = "deny",
+    }
+);
+
+wire_names!(
+    /// Nonce synchronisation state of an account.
+    AccountState {
+        InSync = "in-sync",
+        NeedsResync = "needs-resync",
+        Resyncing = "resyncing",
+    }
+);
 
 /// The decoded, non-secret fields of a Package #0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,43 +244,6 @@ pub struct VerifyRequest {
 pub struct VerifyResult {
     pub verdict: VerdictName,
     pub notification: NotificationInfo,
-}
-
-/// Authentication scheme of an account (DMAcc AAuthType).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthScheme {
-    /// `syncml:auth-md5` in `SyncHdr/Cred`.
-    Md5,
-    /// The `x-syncml-hmac` transport header.
-    Hmac,
-    /// `syncml:auth-basic` (only over TLS).
-    Basic,
-}
-
-/// Message encoding of an account's sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Encoding {
-    Xml,
-    Wbxml,
-}
-
-/// Whether the change request's default-nonce fallback is allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    Allow,
-    Deny,
-}
-
-/// Nonce synchronisation state of an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AccountState {
-    InSync,
-    NeedsResync,
-    Resyncing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

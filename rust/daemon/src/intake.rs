@@ -15,15 +15,14 @@ use dmnonce_control::{
 use dmnonce_proto::{Package0, Verdict};
 use dmnonce_push::sms::SmscField;
 use dmnonce_push::{package0_from_any, package0_from_wsp, IntakeError, SmsIntake};
-use dmnonce_store::{
-    DefaultNonceNotification, FallbackVerdict, Nonce, StoreError, SyncState, UnixTime,
-};
+use dmnonce_store::{DefaultNonceNotification, FallbackVerdict, StoreError, SyncState, UnixTime};
 
 use crate::decision::{decide, AccountFacts, Admission, Decision, Facts};
 use crate::logging::peer;
 use crate::shared::{lock, now, store_error, Shared, Stats};
 pub use crate::verification::verify_for_account;
-use crate::verification::{confirm_secret, verify_with_view};
+use crate::verification::{confirm_seen, verify_with_view};
+use crate::vocabulary::Translate;
 
 /// What arrived, and in which form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,16 +146,6 @@ fn hex_lower(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// The wire name of a verdict.
-pub fn verdict_name(v: Verdict) -> VerdictName {
-    match v {
-        Verdict::Stored { .. } => VerdictName::StoredNonce,
-        Verdict::Default(dmnonce_proto::DefaultNonce::Text) => VerdictName::DefaultNonceText,
-        Verdict::Default(dmnonce_proto::DefaultNonce::Zero) => VerdictName::DefaultNonceZero,
-        Verdict::Rejected => VerdictName::Rejected,
-    }
-}
-
 fn outcome(
     o: PushOutcome,
     verdict: Option<VerdictName>,
@@ -202,7 +191,7 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
         }
     };
     crate::report::decided(shared, &info, &decision, t);
-    let verdict = facts.account.map(|_| verdict_name(facts.verdict));
+    let verdict = facts.account.map(|_| facts.verdict.translate());
     let result = |o| Ok(outcome(o, verdict, Some(info.clone())));
     let (Some(checked), Some(view)) = (checked, view) else {
         return result(PushOutcome::UnknownAccount);
@@ -213,16 +202,17 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
             // The server used this nonce and secret: newer current ones
             // are confirmed (two-phase rotation), older previous ones
             // retired.
-            confirm_secret(shared, server_id, checked.secret, t);
-            if let Verdict::Stored { index } = checked.verdict {
-                confirm_nonce(shared, server_id, &checked.nonces[index].nonce, t);
-            }
+            let nonce = match checked.verdict {
+                Verdict::Stored { index } => checked.nonces.get(index).map(|c| &c.nonce),
+                _ => None,
+            };
+            confirm_seen(shared, server_id, checked.secret, nonce, t);
             if mark_in_sync {
                 if let Err(e) = shared.store.set_state(server_id, SyncState::InSync, t) {
                     shared.store_failed("the state in-sync after a stored-nonce push", &e);
                 }
             }
-            deliver_alert(shared, &info, verdict_name(checked.verdict), raw, t);
+            deliver_alert(shared, &info, checked.verdict.translate(), raw, t);
             result(PushOutcome::Alert)
         }
         Decision::StartResync { pending, reading } => {
@@ -233,7 +223,7 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
                     "admitted without a claim",
                 ));
             };
-            confirm_secret(shared, server_id, checked.secret, t);
+            confirm_seen(shared, server_id, checked.secret, None, t);
             start_resync(
                 shared,
                 crate::resync::Job::new(claim, pending, info.session_id, reading, checked.secret),
@@ -266,12 +256,6 @@ fn admit(
             t,
         )
         .map_err(store_error)
-}
-
-fn confirm_nonce(shared: &Shared, server_id: &str, nonce: &Nonce, t: UnixTime) {
-    if let Err(e) = shared.store.confirm_server_nonce_used(server_id, nonce, t) {
-        shared.store_failed("the server nonce confirmation", &e);
-    }
 }
 
 /// To the subscribers of `alert` events, or, with none, kept in the store

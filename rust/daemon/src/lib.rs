@@ -54,6 +54,7 @@ mod store_check;
 #[allow(unsafe_code)]
 mod sys;
 pub mod verification;
+mod vocabulary;
 
 pub use daemon::{Daemon, StartError, StopHandle};
 pub use shared::Shared;

@@ -5,19 +5,20 @@
 use std::sync::Arc;
 
 use dmnonce_control::{
-    b64_decode, AccountInfo, AccountSpec, AccountState, AuthScheme, ClientCredResult, Encoding,
-    ErrorCode, HelloResult, IssueChalResult, Policy, PushFormat, PushRequest, Request,
-    StatusResult, VerifyResult, WireError, PROTOCOL_VERSION,
+    b64_decode, AccountInfo, AccountSpec, AuthScheme, ClientCredResult, Encoding, ErrorCode,
+    HelloResult, IssueChalResult, PushFormat, PushRequest, Request, StatusResult, VerifyResult,
+    WireError, PROTOCOL_VERSION,
 };
 use dmnonce_proto::Package0;
-use dmnonce_store::{self as store, Account, AccountProvisioning, AuthSecret, Nonce};
+use dmnonce_store::{self as store, AccountProvisioning, AuthSecret, Nonce};
 use dmnonce_syncml::{cred, hmac};
 use serde_json::{json, Value};
 
 use crate::intake::{self, PushInput};
 use crate::logging::peer;
 use crate::shared::{now, store_error, Shared};
-use crate::verification::{confirm_secret, find_server_credential};
+use crate::verification::{confirm_seen, find_server_credential};
+use crate::vocabulary::Translate;
 
 /// Answers one request (`subscribe` excluded).
 pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError> {
@@ -104,7 +105,7 @@ fn verify(shared: &Shared, package0_b64: &str) -> Result<Value, WireError> {
         .map_err(|e| WireError::new(ErrorCode::BadPush, format!("not a Package #0: {e}")))?;
     let checked = crate::verification::verify_for_account(shared, &pkg).map_err(store_error)?;
     to_value(VerifyResult {
-        verdict: intake::verdict_name(checked.verdict),
+        verdict: checked.verdict.translate(),
         notification: intake::notification_info(&pkg),
     })
 }
@@ -118,11 +119,12 @@ fn client_cred(
     server_id: &str,
     body_b64: Option<&str>,
 ) -> Result<Value, WireError> {
-    let account = shared.store.account(server_id).map_err(store_error)?;
-    let secrets = shared
-        .store
-        .account_secrets(server_id)
-        .map_err(store_error)?;
+    // One read transaction: a legacy agent asks for this on every message.
+    let store::AccountView {
+        account,
+        secrets,
+        nonces,
+    } = shared.store.account_view(server_id).map_err(store_error)?;
     let name = secrets.client_name.as_bytes();
     let pw = secrets.client_secret.expose();
     if account.auth_scheme == store::AuthScheme::Basic {
@@ -133,7 +135,6 @@ fn client_cred(
             hmac_header: None,
         });
     }
-    let nonces = shared.store.nonces(server_id).map_err(store_error)?;
     let nonce = nonces.client.ok_or_else(|| {
         WireError::new(
             ErrorCode::WrongState,
@@ -170,10 +171,13 @@ fn check_server_cred(
     shared: &Shared,
     r: &dmnonce_control::CheckServerCredRequest,
 ) -> Result<Value, WireError> {
-    let account = shared.store.account(&r.server_id).map_err(store_error)?;
-    let secrets = shared
+    let store::AccountView {
+        account,
+        secrets,
+        nonces,
+    } = shared
         .store
-        .account_secrets(&r.server_id)
+        .account_view(&r.server_id)
         .map_err(store_error)?;
     let user = r.server_id.as_bytes();
     if account.auth_scheme == store::AuthScheme::Basic {
@@ -194,10 +198,7 @@ fn check_server_cred(
             "body_b64 is required for hmac",
         ));
     }
-    let candidates = shared
-        .store
-        .server_nonce_candidates(&r.server_id)
-        .map_err(store_error)?;
+    let candidates = nonces.server_nonce_candidates();
     let matched = find_server_credential(&secrets, &candidates, |pw, nonce| {
         match account.auth_scheme {
             store::AuthScheme::Hmac => b.as_deref().is_some_and(|body| {
@@ -214,17 +215,7 @@ fn check_server_cred(
     if let Some((secret, c)) = matched {
         // Seen using this secret and nonce: the two-phase rotations may
         // retire the old ones.
-        let t = now();
-        confirm_secret(shared, &r.server_id, secret, t);
-        if let Err(e) = shared
-            .store
-            .confirm_server_nonce_used(&r.server_id, &c.nonce, t)
-        {
-            log::warn!(
-                "{}: nonce confirmation not recorded: {e}",
-                peer(&r.server_id)
-            );
-        }
+        confirm_seen(shared, &r.server_id, secret, Some(&c.nonce), now());
     } else {
         log::info!("{}: server credential did not verify", peer(&r.server_id));
     }
@@ -266,10 +257,7 @@ fn issue_chal(
     } else {
         cred::AUTH_MD5
     };
-    let encoding = encoding.unwrap_or(match account.encoding {
-        store::Encoding::Xml => Encoding::Xml,
-        store::Encoding::Wbxml => Encoding::Wbxml,
-    });
+    let encoding = encoding.unwrap_or_else(|| account.encoding.translate());
     let chal = crate::chal::fragment(auth_type, &fresh, encoding)
         .map_err(|e| WireError::new(ErrorCode::Internal, e))?;
     to_value(IssueChalResult { encoding, chal })
@@ -281,35 +269,8 @@ fn accounts(shared: &Shared) -> Result<Vec<AccountInfo>, WireError> {
         .accounts()
         .map_err(store_error)?
         .iter()
-        .map(account_info)
+        .map(crate::vocabulary::account_info)
         .collect())
-}
-
-/// The non-secret view of an account.
-pub fn account_info(a: &Account) -> AccountInfo {
-    AccountInfo {
-        server_id: a.server_id.clone(),
-        server_url: a.server_url.clone(),
-        client_name: a.client_name.clone(),
-        auth_scheme: match a.auth_scheme {
-            store::AuthScheme::Md5 => AuthScheme::Md5,
-            store::AuthScheme::Hmac => AuthScheme::Hmac,
-            store::AuthScheme::Basic => AuthScheme::Basic,
-        },
-        encoding: match a.encoding {
-            store::Encoding::Xml => Encoding::Xml,
-            store::Encoding::Wbxml => Encoding::Wbxml,
-        },
-        policy: match a.policy {
-            store::Policy::Allow => Policy::Allow,
-            store::Policy::Deny => Policy::Deny,
-        },
-        state: match a.state {
-            store::SyncState::InSync => AccountState::InSync,
-            store::SyncState::NeedsResync => AccountState::NeedsResync,
-            store::SyncState::Resyncing => AccountState::Resyncing,
-        },
-    }
 }
 
 fn account_add(shared: &Shared, spec: AccountSpec) -> Result<Value, WireError> {
@@ -337,19 +298,9 @@ fn account_add(shared: &Shared, spec: AccountSpec) -> Result<Value, WireError> {
         client_secret: AuthSecret::new(spec.client_password.as_bytes()).map_err(store_error)?,
         server_secret: AuthSecret::new(spec.server_password.as_bytes()).map_err(store_error)?,
         server_secret_previous: None,
-        auth_scheme: match spec.auth_scheme {
-            AuthScheme::Md5 => store::AuthScheme::Md5,
-            AuthScheme::Hmac => store::AuthScheme::Hmac,
-            AuthScheme::Basic => store::AuthScheme::Basic,
-        },
-        encoding: match spec.encoding {
-            Encoding::Xml => store::Encoding::Xml,
-            Encoding::Wbxml => store::Encoding::Wbxml,
-        },
-        policy: match spec.policy {
-            Policy::Allow => store::Policy::Allow,
-            Policy::Deny => store::Policy::Deny,
-        },
+        auth_scheme: spec.auth_scheme.translate(),
+        encoding: spec.encoding.translate(),
+        policy: spec.policy.translate(),
         client_nonce: nonce("client_nonce_b64", &spec.client_nonce_b64)?,
         server_nonce: nonce("server_nonce_b64", &spec.server_nonce_b64)?,
     };

@@ -13,15 +13,14 @@ use std::sync::Arc;
 use dmnonce_control::Event;
 use dmnonce_proto::{DefaultNonce, Package0};
 use dmnonce_store::{
-    AuthScheme as StoreScheme, AuthSecret, Encoding as StoreEncoding, Nonce, PendingId,
-    PendingKind, ResyncCommit, SecretConfirmation, SecretSlot, SyncState,
+    AuthSecret, Nonce, PendingId, PendingKind, ResyncCommit, SecretConfirmation, SecretSlot,
+    SyncState,
 };
-use dmnonce_syncml::{
-    AuthScheme, ClientParams, ClientSession, DevInfo, Encoding, NonceCommit, Secret, Step,
-};
+use dmnonce_syncml::{ClientParams, ClientSession, DevInfo, NonceCommit, Secret, Step};
 
 use crate::logging::peer;
 use crate::shared::{lock, now, SessionClaim, Shared, Stats};
+use crate::vocabulary::Translate;
 
 /// Rounds (HTTP exchanges) after which a session is abandoned: the change
 /// request needs two, a split package or a 401 retry a few more.
@@ -165,15 +164,9 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
     let dmnonce_store::AccountView {
         account, secrets, ..
     } = shared.store.account_view(job.server_id()).map_err(failed)?;
-    let scheme = match account.auth_scheme {
-        StoreScheme::Md5 => AuthScheme::Md5,
-        StoreScheme::Hmac => AuthScheme::Hmac,
-        StoreScheme::Basic => {
-            return Err(End::Failed(
-                "auth scheme basic uses no nonces; nothing to resynchronise".into(),
-            ))
-        }
-    };
+    let scheme = crate::vocabulary::session_scheme(account.auth_scheme).ok_or_else(|| {
+        End::Failed("auth scheme basic uses no nonces; nothing to resynchronise".into())
+    })?;
     let server_secret = secrets.server_secret_in(job.server_secret).ok_or_else(|| {
         End::Failed("the server secret that verified the Package #0 is gone".into())
     })?;
@@ -195,10 +188,7 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
         server_secret: Secret::new(server_secret.expose()),
         session_id: job.session_id,
         session_id_format: d.session_id_format,
-        encoding: match account.encoding {
-            StoreEncoding::Xml => Encoding::Xml,
-            StoreEncoding::Wbxml => Encoding::Wbxml,
-        },
+        encoding: account.encoding.translate(),
         scheme,
         default_nonce: job.reading,
         dev_info: DevInfo {

@@ -9,7 +9,7 @@
 
 use dmnonce_proto::{verify_with_secrets, DefaultNonce, Package0, Verdict};
 use dmnonce_store::{
-    AccountSecrets, AccountView, SecretSlot, ServerNonceCandidate, StoreError, UnixTime,
+    AccountSecrets, AccountView, Nonce, SecretSlot, ServerNonceCandidate, StoreError, UnixTime,
 };
 
 use crate::decision::tries_default_nonce;
@@ -74,10 +74,27 @@ pub fn find_server_credential<'a>(
     None
 }
 
-/// The server authenticated with the secret in `slot`: with the current
-/// one, the previous one is retired. A store error is logged, not returned:
-/// the message was authentic either way, and the next one retries.
-pub fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: UnixTime) {
+/// The server authenticated with the secret in `slot` and, where the
+/// message carried one, the stored server `nonce`: the two-phase rotations
+/// retire what it no longer uses. A store error is logged and counted, not
+/// returned: the message was authentic either way, and the next one
+/// retries.
+pub fn confirm_seen(
+    shared: &Shared,
+    server_id: &str,
+    slot: SecretSlot,
+    nonce: Option<&Nonce>,
+    now: UnixTime,
+) {
+    confirm_secret(shared, server_id, slot, now);
+    if let Some(n) = nonce {
+        if let Err(e) = shared.store.confirm_server_nonce_used(server_id, n, now) {
+            shared.store_failed("the server nonce confirmation", &e);
+        }
+    }
+}
+
+fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: UnixTime) {
     let shown = crate::logging::peer(server_id);
     match shared
         .store
@@ -98,6 +115,6 @@ pub fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: U
             }
         }
         Ok(dmnonce_store::SecretConfirmation::Unchanged) => {}
-        Err(e) => log::warn!("{shown}: could not record the secret confirmation: {e}"),
+        Err(e) => shared.store_failed("the server secret confirmation", &e),
     }
 }

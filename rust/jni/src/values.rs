@@ -7,9 +7,8 @@
 
 use crate::boundary::BridgeError;
 use dmnonce_control::{
-    AccountInfo, AccountState, AuthScheme, ClientCredResult, Counters, Encoding, EventKind,
-    IssueChalResult, NotificationInfo, Policy, PushFormat, PushOutcome, PushResult, StatusResult,
-    VerdictName, VerifyResult,
+    AccountInfo, ClientCredResult, Counters, Encoding, EventKind, IssueChalResult,
+    NotificationInfo, PushFormat, PushOutcome, PushResult, StatusResult, VerdictName, VerifyResult,
 };
 use jni::objects::{JByteArray, JObject, JObjectArray, JString, JValue};
 use jni::JNIEnv;
@@ -127,15 +126,8 @@ pub(crate) fn push_format(name: &str) -> Result<PushFormat, BridgeError> {
 }
 
 pub(crate) fn encoding(name: &str) -> Result<Encoding, BridgeError> {
-    Ok(match name {
-        "xml" => Encoding::Xml,
-        "wbxml" => Encoding::Wbxml,
-        other => {
-            return Err(BridgeError::IllegalArgument(format!(
-                "unknown encoding {other:?}"
-            )))
-        }
-    })
+    Encoding::from_name(name)
+        .ok_or_else(|| BridgeError::IllegalArgument(format!("unknown encoding {name:?}")))
 }
 
 // ---- wire names ------------------------------------------------------------
@@ -145,42 +137,7 @@ pub(crate) fn outcome_name(o: PushOutcome) -> &'static str {
 }
 
 pub(crate) fn verdict_name(v: VerdictName) -> &'static str {
-    match v {
-        VerdictName::StoredNonce => "stored-nonce",
-        VerdictName::DefaultNonceText => "default-nonce-text",
-        VerdictName::DefaultNonceZero => "default-nonce-zero",
-        VerdictName::Rejected => "rejected",
-    }
-}
-
-fn scheme_name(s: AuthScheme) -> &'static str {
-    match s {
-        AuthScheme::Md5 => "md5",
-        AuthScheme::Hmac => "hmac",
-        AuthScheme::Basic => "basic",
-    }
-}
-
-fn encoding_name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::Xml => "xml",
-        Encoding::Wbxml => "wbxml",
-    }
-}
-
-fn policy_name(p: Policy) -> &'static str {
-    match p {
-        Policy::Allow => "allow",
-        Policy::Deny => "deny",
-    }
-}
-
-fn state_name(s: AccountState) -> &'static str {
-    match s {
-        AccountState::InSync => "in-sync",
-        AccountState::NeedsResync => "needs-resync",
-        AccountState::Resyncing => "resyncing",
-    }
+    v.as_str()
 }
 
 // ---- results ---------------------------------------------------------------
@@ -256,7 +213,7 @@ pub(crate) fn client_credential<'l>(
     env: &mut JNIEnv<'l>,
     r: &ClientCredResult,
 ) -> Result<JObject<'l>, BridgeError> {
-    let scheme = jstr(env, scheme_name(r.scheme))?;
+    let scheme = jstr(env, r.scheme.as_str())?;
     let cred_type = opt_jstr(env, r.cred_type.as_deref())?;
     let cred_data = opt_jstr(env, r.cred_data.as_deref())?;
     let hmac_header = opt_jstr(env, r.hmac_header.as_deref())?;
@@ -276,7 +233,7 @@ pub(crate) fn chal<'l>(
     env: &mut JNIEnv<'l>,
     r: &IssueChalResult,
 ) -> Result<JObject<'l>, BridgeError> {
-    let encoding = jstr(env, encoding_name(r.encoding))?;
+    let encoding = jstr(env, r.encoding.as_str())?;
     let fragment = jstr(env, &r.chal)?;
     Ok(env.new_object(
         "org/dmnonce/Chal",
@@ -290,10 +247,10 @@ fn account_info<'l>(env: &mut JNIEnv<'l>, a: &AccountInfo) -> Result<JObject<'l>
         jstr(env, &a.server_id)?,
         jstr(env, &a.server_url)?,
         jstr(env, &a.client_name)?,
-        jstr(env, scheme_name(a.auth_scheme))?,
-        jstr(env, encoding_name(a.encoding))?,
-        jstr(env, policy_name(a.policy))?,
-        jstr(env, state_name(a.state))?,
+        jstr(env, a.auth_scheme.as_str())?,
+        jstr(env, a.encoding.as_str())?,
+        jstr(env, a.policy.as_str())?,
+        jstr(env, a.state.as_str())?,
     ];
     let args: Vec<JValue> = fields.iter().map(JValue::Object).collect();
     Ok(env.new_object(
