@@ -59,7 +59,7 @@ pub(crate) fn take_held(shared: &Shared) -> Vec<Event> {
         }
         match Package0::decode(&w.payload) {
             Ok(pkg) => events.push(Event::Alert {
-                notification: crate::intake::notification_info(&pkg),
+                notification: crate::vocabulary::notification_info(&pkg),
                 verdict: VerdictName::StoredNonce,
             }),
             Err(e) => log::warn!("held alert unreadable ({e}); dropped"),

@@ -129,23 +129,6 @@ fn refuse(
     WireError::new(code, reason)
 }
 
-/// The non-secret fields of a notification, for the wire.
-pub fn notification_info(pkg: &Package0) -> NotificationInfo {
-    let n = &pkg.notification;
-    NotificationInfo {
-        version: n.version,
-        ui_mode: n.ui_mode.bits(),
-        initiator: n.initiator.bit(),
-        session_id: n.session_id,
-        server_id: n.server_id.clone(),
-        vendor_hex: hex_lower(&n.vendor),
-    }
-}
-
-fn hex_lower(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn outcome(
     o: PushOutcome,
     verdict: Option<VerdictName>,
@@ -161,7 +144,7 @@ fn outcome(
 /// Gathers the facts of one push (one store read), decides, and carries
 /// the decision out; [`crate::report`] tells about it.
 fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, WireError> {
-    let info = notification_info(pkg);
+    let info = crate::vocabulary::notification_info(pkg);
     let view = match shared.store.account_view(&info.server_id) {
         Ok(v) => Some(v),
         Err(StoreError::UnknownAccount(_)) => None,
@@ -181,7 +164,7 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
     let decision = loop {
         match decide(&facts) {
             Decision::Admit => {
-                claim = shared.claim_session(&info.server_id);
+                claim = shared.sessions.claim(&info.server_id);
                 facts.admission = match &claim {
                     None => Admission::Busy,
                     Some(_) => Admission::Store(admit(shared, pkg, raw, t)?),
@@ -224,9 +207,9 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
                 ));
             };
             confirm_seen(shared, server_id, checked.secret, None, t);
-            start_resync(
+            crate::resync::start(
                 shared,
-                crate::resync::Job::new(claim, pending, info.session_id, reading, checked.secret),
+                crate::sessions::Job::new(claim, pending, info.session_id, reading, checked.secret),
             );
             result(PushOutcome::ResyncStarted)
         }
@@ -274,33 +257,5 @@ fn deliver_alert(
             notification: info.clone(),
             verdict,
         });
-    }
-}
-
-/// Starts a resync session, or, with `http.max_sessions` running already,
-/// lets it wait for the next free slot (its work item is pending in the
-/// store either way; the job holds the account's session claim).
-pub(crate) fn start_resync(shared: &Arc<Shared>, job: crate::resync::Job) {
-    let sid = job.server_id().to_owned();
-    match shared.admit_session(job) {
-        Some(job) => crate::resync::spawn(shared.clone(), job),
-        None => log::info!(
-            "{}: resync session waits for a free slot ({} running, {} waiting)",
-            peer(&sid),
-            shared.config.http.max_sessions,
-            shared.sessions_waiting()
-        ),
-    }
-}
-
-/// A resync session's thread ended, or could not start: the next waiting
-/// session, if any, gets its slot.
-pub(crate) fn resync_ended(shared: &Arc<Shared>) {
-    if let Some(job) = shared.session_ended() {
-        log::info!(
-            "{}: resync session starts in a freed slot",
-            peer(job.server_id())
-        );
-        crate::resync::spawn(shared.clone(), job);
     }
 }

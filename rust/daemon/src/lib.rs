@@ -47,6 +47,7 @@ mod report;
 pub mod requests;
 pub mod resync;
 mod server;
+mod sessions;
 pub mod shared;
 mod slots;
 pub mod state_dir;
@@ -54,7 +55,7 @@ mod store_check;
 #[allow(unsafe_code)]
 mod sys;
 pub mod verification;
-mod vocabulary;
+pub mod vocabulary;
 
 pub use daemon::{Daemon, StartError, StopHandle};
 pub use shared::Shared;

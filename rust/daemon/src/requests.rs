@@ -42,7 +42,7 @@ pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError
         }),
         Request::AccountAdd(r) => account_add(shared, r.account),
         Request::AccountRemove(r) => {
-            if shared.session_running(&r.server_id) {
+            if shared.sessions.claimed(&r.server_id) {
                 return Err(WireError::new(
                     ErrorCode::WrongState,
                     "a resync session runs for this account; remove it afterwards",
@@ -106,7 +106,7 @@ fn verify(shared: &Shared, package0_b64: &str) -> Result<Value, WireError> {
     let checked = crate::verification::verify_for_account(shared, &pkg).map_err(store_error)?;
     to_value(VerifyResult {
         verdict: checked.verdict.translate(),
-        notification: intake::notification_info(&pkg),
+        notification: crate::vocabulary::notification_info(&pkg),
     })
 }
 

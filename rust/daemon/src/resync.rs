@@ -11,66 +11,54 @@
 use std::sync::Arc;
 
 use dmnonce_control::Event;
-use dmnonce_proto::{DefaultNonce, Package0};
+use dmnonce_proto::Package0;
 use dmnonce_store::{
-    AuthSecret, Nonce, PendingId, PendingKind, ResyncCommit, SecretConfirmation, SecretSlot,
-    SyncState,
+    AuthSecret, Nonce, PendingId, PendingKind, ResyncCommit, SecretConfirmation, SyncState,
 };
 use dmnonce_syncml::{ClientParams, ClientSession, DevInfo, NonceCommit, Secret, Step};
 
 use crate::logging::peer;
-use crate::shared::{lock, now, SessionClaim, Shared, Stats};
+use crate::sessions::Job;
+use crate::shared::{lock, now, Shared, Stats};
 use crate::vocabulary::Translate;
 
 /// Rounds (HTTP exchanges) after which a session is abandoned: the change
 /// request needs two, a split package or a 401 retry a few more.
 const MAX_ROUNDS: usize = 16;
 
-/// A resync session to run. It holds its account's session claim, so the
-/// claim ends with the job however the session ends (run, failed to
-/// start, or left waiting at shutdown).
-#[derive(Debug)]
-pub struct Job {
-    claim: SessionClaim,
-    /// Its pending work item.
-    pub pending: PendingId,
-    /// Session id from the Package #0.
-    pub session_id: u16,
-    /// The default-nonce reading that verified the Package #0.
-    pub reading: DefaultNonce,
-    /// The stored server secret that verified it: the one the server holds,
-    /// so the session checks the server's credentials with it.
-    pub server_secret: SecretSlot,
-}
-
-impl Job {
-    pub(crate) fn new(
-        claim: SessionClaim,
-        pending: PendingId,
-        session_id: u16,
-        reading: DefaultNonce,
-        server_secret: SecretSlot,
-    ) -> Self {
-        Job {
-            claim,
-            pending,
-            session_id,
-            reading,
-            server_secret,
-        }
-    }
-
-    /// The account.
-    pub fn server_id(&self) -> &str {
-        self.claim.server_id()
-    }
-}
-
 enum End {
     /// Stopped because the daemon stops: the pending item stays.
     Stopped,
     /// Failed: reason for operators (no secrets).
     Failed(String),
+}
+
+/// Starts a resync session, or, with `http.max_sessions` running already,
+/// lets it wait for the next free slot (its work item is pending in the
+/// store either way; the job holds the account's session claim).
+pub(crate) fn start(shared: &Arc<Shared>, job: Job) {
+    let sid = job.server_id().to_owned();
+    match shared.sessions.admit(job) {
+        Some(job) => spawn(shared.clone(), job),
+        None => log::info!(
+            "{}: resync session waits for a free slot ({} running, {} waiting)",
+            peer(&sid),
+            shared.config.http.max_sessions,
+            shared.sessions.waiting()
+        ),
+    }
+}
+
+/// A resync session's thread ended, or could not start: the next waiting
+/// session, if any, gets its slot.
+pub(crate) fn ended(shared: &Arc<Shared>) {
+    if let Some(job) = shared.sessions.ended(shared.is_stopping()) {
+        log::info!(
+            "{}: resync session starts in a freed slot",
+            peer(job.server_id())
+        );
+        spawn(shared.clone(), job);
+    }
 }
 
 /// Runs `job` on its own thread; the job's claim is released when it ends.
@@ -80,7 +68,7 @@ pub fn spawn(shared: Arc<Shared>, job: Job) {
     let name = format!("resync-{}", job.session_id);
     let started = std::thread::Builder::new().name(name).spawn(move || {
         run(&s, job);
-        crate::intake::resync_ended(&s);
+        ended(&s);
     });
     match started {
         Ok(handle) => {
@@ -92,7 +80,7 @@ pub fn spawn(shared: Arc<Shared>, job: Job) {
             // The job (and its claim) went with the closure; the pending
             // item stays, and a restart resumes it.
             log::error!("{shown}: cannot start the resync thread: {e}");
-            crate::intake::resync_ended(&shared);
+            ended(&shared);
         }
     }
 }
@@ -425,14 +413,14 @@ pub fn resume_pending(shared: &Arc<Shared>) {
             shared.store_failed("the resume count of a pending session", &e);
             continue;
         }
-        let Some(claim) = shared.claim_session(&sid) else {
+        let Some(claim) = shared.sessions.claim(&sid) else {
             continue;
         };
         log::info!(
             "{}: resuming the resync session {session_id} left pending",
             peer(&sid)
         );
-        crate::intake::start_resync(
+        start(
             shared,
             Job::new(claim, item.id, session_id, reading, server_secret),
         );

@@ -1,8 +1,7 @@
 //! State every part of the daemon shares: the store, the configuration,
-//! the event bus, counters, the SMS reassembler, the set of accounts with
-//! a resync session running or waiting, and the session slots.
+//! the event bus, counters, the SMS reassembler and the resync sessions'
+//! claims and slots.
 
-use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -13,7 +12,7 @@ use dmnonce_store::{ProvisioningMirror, Store, StoreError, UnixTime};
 
 use crate::config::Config;
 use crate::events::EventBus;
-use crate::resync::Job;
+use crate::sessions::Sessions;
 
 /// Counters since start (the `status` request shows them).
 #[derive(Default)]
@@ -66,8 +65,8 @@ pub struct Shared {
     /// replaced); its lock also serializes account add/remove.
     pub(crate) provisioning: Mutex<Option<ProvisioningMirror>>,
     pub(crate) sms: Mutex<Reassembler>,
-    sessions: Arc<Mutex<BTreeSet<String>>>,
-    session_slots: Mutex<SessionSlots>,
+    /// Resync session claims and slots.
+    pub(crate) sessions: Sessions,
     pub(crate) session_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub(crate) stopping: AtomicBool,
     started: Instant,
@@ -86,15 +85,15 @@ impl Shared {
             max_pending_messages: config.sms.max_pending,
             ..Limits::default()
         };
+        let sessions = Sessions::new(config.http.max_sessions);
         Arc::new(Shared {
+            sessions,
             store,
             events: EventBus::new(config.control.subscriber_queue),
             config,
             stats: Stats::default(),
             provisioning: Mutex::new(provisioning),
             sms: Mutex::new(Reassembler::new(limits)),
-            sessions: Arc::default(),
-            session_slots: Mutex::default(),
             session_threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             started: Instant::now(),
@@ -124,97 +123,6 @@ impl Shared {
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
-
-    /// Claims the account for a resync session; `None` if one runs or waits
-    /// already. The claim goes with the session's [`Job`] and is released
-    /// when that is dropped, however the session ends.
-    pub(crate) fn claim_session(&self, server_id: &str) -> Option<SessionClaim> {
-        lock(&self.sessions)
-            .insert(server_id.to_owned())
-            .then(|| SessionClaim {
-                sessions: self.sessions.clone(),
-                server_id: server_id.to_owned(),
-            })
-    }
-
-    /// Whether a session runs for the account.
-    pub(crate) fn session_running(&self, server_id: &str) -> bool {
-        lock(&self.sessions).contains(server_id)
-    }
-
-    /// Takes one of the `http.max_sessions` session slots for `job` and
-    /// hands the job back to be started; with none free the job waits its
-    /// turn (`None`). Its account stays claimed meanwhile, so it waits at
-    /// most once.
-    pub(crate) fn admit_session(&self, job: Job) -> Option<Job> {
-        let mut slots = lock(&self.session_slots);
-        if slots.running < self.config.http.max_sessions {
-            slots.running += 1;
-            Some(job)
-        } else {
-            slots.waiting.push_back(job);
-            None
-        }
-    }
-
-    /// A session ended (or never started): its slot goes to the job that
-    /// waited longest, handed back to be started. None once the daemon
-    /// stops: the waiting jobs stay pending in the store and the next start
-    /// resumes them.
-    pub(crate) fn session_ended(&self) -> Option<Job> {
-        let mut slots = lock(&self.session_slots);
-        slots.running = slots.running.saturating_sub(1);
-        if self.is_stopping() {
-            return None;
-        }
-        let next = slots.waiting.pop_front()?;
-        slots.running += 1;
-        Some(next)
-    }
-
-    /// Resync sessions waiting for a slot.
-    pub(crate) fn sessions_waiting(&self) -> usize {
-        lock(&self.session_slots).waiting.len()
-    }
-}
-
-/// An account's claim on its one resync session (see
-/// [`Shared::claim_session`]). It holds the set of claims, not the
-/// [`Shared`], so a job waiting in [`Shared`]'s queue makes no cycle.
-pub(crate) struct SessionClaim {
-    sessions: Arc<Mutex<BTreeSet<String>>>,
-    server_id: String,
-}
-
-impl SessionClaim {
-    /// The account claimed.
-    pub(crate) fn server_id(&self) -> &str {
-        &self.server_id
-    }
-}
-
-impl std::fmt::Debug for SessionClaim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SessionClaim")
-            .field(&self.server_id)
-            .finish()
-    }
-}
-
-impl Drop for SessionClaim {
-    fn drop(&mut self) {
-        lock(&self.sessions).remove(&self.server_id);
-    }
-}
-
-/// Resync sessions running, and those admitted but waiting for a slot (at
-/// most one per account: each holds its account's claim). A waiting job is
-/// also a pending work item in the store, so this queue need not survive a
-/// restart.
-#[derive(Default)]
-struct SessionSlots {
-    running: usize,
-    waiting: VecDeque<Job>,
 }
 
 /// Wall-clock time for the store.

@@ -5,7 +5,7 @@
 //! socket and in the logs.
 
 use dmnonce_control as wire;
-use dmnonce_proto::{DefaultNonce, Verdict};
+use dmnonce_proto::{DefaultNonce, Package0, Verdict};
 use dmnonce_store as store;
 use dmnonce_syncml as syncml;
 
@@ -83,6 +83,23 @@ pub fn account_info(a: &store::Account) -> wire::AccountInfo {
         policy: a.policy.translate(),
         state: a.state.translate(),
     }
+}
+
+/// The non-secret fields of a notification, for the wire.
+pub fn notification_info(pkg: &Package0) -> wire::NotificationInfo {
+    let n = &pkg.notification;
+    wire::NotificationInfo {
+        version: n.version,
+        ui_mode: n.ui_mode.bits(),
+        initiator: n.initiator.bit(),
+        session_id: n.session_id,
+        server_id: n.server_id.clone(),
+        vendor_hex: hex_lower(&n.vendor),
+    }
+}
+
+fn hex_lower(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[cfg(test)]

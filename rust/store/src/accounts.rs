@@ -3,7 +3,6 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::model::validate_server_id;
-use crate::store::account_id;
 use crate::{
     Account, AccountProvisioning, AccountSecrets, AccountUpdate, AuditEvent, AuthScheme,
     AuthSecret, Encoding, Policy, Result, Store, StoreError, SyncState, UnixTime,
@@ -24,6 +23,14 @@ fn account_from_row(r: &Row<'_>) -> Result<Account> {
         created_at: UnixTime(r.get(7)?),
         updated_at: UnixTime(r.get(8)?),
     })
+}
+
+/// Row id of the account with this server id.
+pub(crate) fn account_id(conn: &Connection, server_id: &str) -> Result<i64> {
+    conn.prepare_cached("SELECT id FROM accounts WHERE server_id = ?1")?
+        .query_row([server_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))
 }
 
 /// The account row (`prepare_cached`: the push and credential paths read it

@@ -6,30 +6,9 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use crate::accounts::set_state_in;
+use crate::accounts::{account_id, set_state_in};
 use crate::pending::{insert_pending, PendingId, PendingKind};
-use crate::store::account_id;
-use crate::{AuditEvent, Policy, Result, Store, StoreError, SyncState, UnixTime};
-
-/// Rate limit on accepted default-nonce fallbacks, per account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FallbackLimit {
-    /// Fallbacks accepted per window (0 refuses every fallback).
-    pub max_accepted: u32,
-    /// Window length in seconds (sliding).
-    pub window_secs: i64,
-}
-
-impl Default for FallbackLimit {
-    /// Five per hour: a real resync needs one; a few retries cover lost
-    /// sessions.
-    fn default() -> Self {
-        FallbackLimit {
-            max_accepted: 5,
-            window_secs: 3600,
-        }
-    }
-}
+use crate::{AuditEvent, FallbackLimit, Policy, Result, Store, StoreError, SyncState, UnixTime};
 
 /// A Package #0 that failed with the stored server nonces and verified with
 /// the default nonce.

@@ -1,13 +1,14 @@
 //! The store key: 32 random bytes, kept in a 0600 key file in the state
 //! directory (or handed in by the platform), zeroized when dropped.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use crate::files::{parent_dir, sync_dir};
 use crate::{KeyFileProblem, Result, StoreError};
 
 /// Length of a store key: SQLCipher's AES-256 key.
@@ -155,21 +156,6 @@ impl KeyFile {
             Err(e) => Err(StoreError::io("install key file", path, e)),
         }
     }
-}
-
-/// The directory holding `path` (`.` for a bare file name).
-pub(crate) fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// fsync a directory so that a rename or link in it is durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::io("sync directory", dir, e))
 }
 
 #[cfg(test)]

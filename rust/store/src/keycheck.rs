@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-use crate::key::{parent_dir, sync_dir};
-use crate::open::{apply_cipher, Cipher};
+use crate::connection::{apply_cipher, Cipher};
+use crate::files::{parent_dir, sync_dir};
 use crate::{Result, StoreError};
 
 const MAGIC: &str = "dmnonce-store-keycheck-v1";

@@ -92,8 +92,12 @@ compile_error!(
 
 mod accounts;
 mod audit;
+mod check_marker;
+mod connection;
 mod error;
 mod fallback;
+mod fallback_limit;
+mod files;
 mod key;
 mod keycheck;
 mod model;
@@ -113,19 +117,20 @@ mod view;
 
 pub use audit::{AuditEntry, AuditEvent};
 pub use error::{KeyFileProblem, StoreError};
-pub use fallback::{DefaultNonceNotification, FallbackLimit, FallbackVerdict};
+pub use fallback::{DefaultNonceNotification, FallbackVerdict};
+pub use fallback_limit::FallbackLimit;
 pub use key::{Key, KeyFile};
 pub use model::{
     Account, AccountProvisioning, AccountSecrets, AccountUpdate, AuthScheme, Encoding, Policy,
     SyncState,
 };
 pub use nonces::{Confirmation, NonceSet, ResyncCommit, ServerNonceCandidate, ServerNonceSlot};
-pub use open::{CheckReport, IntegrityCheck, OpenOutcome, OpenReport, RollbackReport};
+pub use open::{IntegrityCheck, OpenOutcome, OpenReport, RollbackReport};
 pub use pending::{PendingId, PendingKind, PendingWork};
 pub use provisioning::{MirrorSync, ProvisioningMirror, PROVISIONING_FILE_NAME};
 pub use secret::{AuthSecret, Nonce};
 pub use server_secret::{SecretConfirmation, SecretSlot, ServerSecretCandidate};
-pub use store::{Store, DB_FILE_NAME, KEY_FILE_NAME};
+pub use store::{CheckReport, Store, DB_FILE_NAME, KEY_FILE_NAME};
 pub use time::UnixTime;
 pub use view::AccountView;
 

@@ -9,8 +9,8 @@
 
 use rusqlite::{params, Connection};
 
+use crate::accounts::account_id;
 use crate::accounts::{set_state_because, set_state_in};
-use crate::store::account_id;
 use crate::{
     AuditEvent, AuthSecret, Nonce, PendingId, Result, SecretConfirmation, SecretSlot, Store,
     StoreError, SyncState, UnixTime,

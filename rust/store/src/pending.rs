@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection};
 
-use crate::store::account_id;
+use crate::accounts::account_id;
 use crate::{AuditEvent, Result, Store, StoreError, UnixTime};
 
 /// Largest payload kept (a Package #0 is well under 1 KiB; SMS

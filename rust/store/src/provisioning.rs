@@ -25,7 +25,8 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::open::{full_check_reason, initialize, Checks, Cipher, Health};
+use crate::check_marker::full_check_reason;
+use crate::connection::{initialize, Checks, Cipher, Health};
 use crate::recovery::move_aside;
 use crate::{
     AccountProvisioning, AuthScheme, AuthSecret, Encoding, Key, Policy, Result, Store, StoreError,
@@ -115,7 +116,7 @@ impl ProvisioningMirror {
         };
         // The pages every lookup goes through, as the store's open does.
         if let Err(e) = crate::schema::probe_roots(&conn) {
-            if crate::open::is_damage(&e) {
+            if crate::connection::is_damage(&e) {
                 return Err(StoreError::ProvisioningDamaged {
                     path: path.to_path_buf(),
                     reason: "a b-tree root page fails its check".into(),

@@ -8,18 +8,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::TransactionBehavior;
 
-use crate::key::{parent_dir, sync_dir};
-use crate::open::{initialize, Checks, Cipher, Health};
+use crate::connection::{initialize, Checks, Cipher, Health};
+use crate::files::{companions, parent_dir, sync_dir};
 use crate::{schema, AccountProvisioning, AuditEvent, Result, StoreError, SyncState, UnixTime};
-
-/// Paths of the `-wal` and `-shm` companions of a database file.
-pub(crate) fn companions(db: &Path) -> [PathBuf; 2] {
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    let mut shm = db.as_os_str().to_owned();
-    shm.push("-shm");
-    [PathBuf::from(wal), PathBuf::from(shm)]
-}
 
 /// Renames `db` to `db.corrupt-YYYYMMDDTHHMMSSZ` (plus `.N` if taken) and its
 /// `-wal`/`-shm` files to the same name with their suffix, so SQLite still

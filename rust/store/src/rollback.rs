@@ -47,8 +47,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::key::{parent_dir, sync_dir};
-use crate::recovery::companions;
+use crate::files::{companions, parent_dir, sync_dir};
 use crate::{Result, StoreError, UnixTime};
 
 const MAGIC: &[u8; 8] = b"DMNSEQ01";

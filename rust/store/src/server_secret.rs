@@ -16,7 +16,7 @@
 
 use rusqlite::{params, Connection};
 
-use crate::store::account_id;
+use crate::accounts::account_id;
 use crate::{AccountSecrets, AuditEvent, AuthSecret, Result, Store, UnixTime};
 
 /// Which stored server AuthSecret something was verified with.

@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::fallback::FallbackLimit;
-use crate::open::{full_check, is_damage, write_marker, CheckReport};
+use crate::check_marker::write_marker;
+use crate::connection::{full_check, is_damage};
+use crate::fallback_limit::FallbackLimit;
 use crate::rollback::{self, CounterFile};
 use crate::{Result, StoreError};
 
@@ -34,6 +35,22 @@ pub struct Store {
     /// Set once a check or a query found the file damaged: from then on
     /// every call fails, so nothing is served from it.
     damaged: Mutex<Option<String>>,
+}
+
+/// What [`Store::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Pages in the database file.
+    pub pages: u64,
+    /// Problems found (no secrets); empty when healthy.
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    /// No problem found.
+    pub fn is_healthy(&self) -> bool {
+        self.problems.is_empty()
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -219,12 +236,4 @@ impl Store {
         drop(conn);
         self.watch(r)
     }
-}
-
-/// Row id of the account with this server id.
-pub(crate) fn account_id(conn: &Connection, server_id: &str) -> Result<i64> {
-    conn.prepare_cached("SELECT id FROM accounts WHERE server_id = ?1")?
-        .query_row([server_id], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::UnknownAccount(server_id.to_owned()))
 }

@@ -2,9 +2,9 @@
 //! nonces — read in one transaction, so a push or a credential call sees a
 //! single consistent state and takes the store's lock once.
 
+use crate::accounts::account_id;
 use crate::accounts::{read_account, read_secrets};
 use crate::nonces::read_row;
-use crate::store::account_id;
 use crate::{Account, AccountSecrets, NonceSet, Result, Store};
 
 /// An account with everything the daemon computes digests with. In-process
