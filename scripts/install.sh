@@ -30,8 +30,7 @@ case "$PROFILE" in
     *) echo "PROFILE must be release or debug" >&2; exit 2 ;;
 esac
 out=$(cargo_target_dir)/$PROFILE
-pkgid=$(cargo pkgid -p dmnonce-client)
-version=${pkgid##*[#@]}
+version=$(libdmnonce_version)
 
 install_lib() {
     cargo build "${cargo_profile[@]}" --locked -p dmnonce-client

@@ -16,6 +16,13 @@ LIBDMNONCE_NATIVE_LIBS=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 
 _libdmnonce_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# The library's version (the crate's, e.g. 0.1.0); run from the repository.
+libdmnonce_version() {
+    local pkgid
+    pkgid=$(cargo pkgid -p dmnonce-client)
+    echo "${pkgid##*[#@]}"
+}
+
 # SONAME recorded in a shared library.
 libdmnonce_soname() {
     readelf -d "$1" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p'

@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-dbg=$root/target/debug
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+# shellcheck source=scripts/lib/libdmnonce.sh
+source scripts/lib/libdmnonce.sh
+dbg=$(cargo_target_dir)/debug
 work=$(mktemp -d /tmp/dmnonce-c.XXXXXX)
 pids=()
 cleanup() {
@@ -41,12 +45,14 @@ if ! diff -u "$work/declared" "$work/exported"; then
 fi
 say "$(wc -l < "$work/exported") exported functions, all declared in the header"
 
-# What a Rust staticlib needs from libc (rustc --print native-static-libs).
-static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
+# The tests link the libraries as they are installed: the versioned .so
+# and the trimmed .a (scripts/lib/libdmnonce.sh).
+lib=$work/lib
+libdmnonce_package "$dbg" "$lib" "$(libdmnonce_version)"
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
 for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy test_store example_agent; do
-    gcc "${cflags[@]}" "tests/c/$prog.c" -L"$dbg" -ldmnonce -Wl,-rpath,"$dbg" -o "$work/$prog.so"
-    gcc "${cflags[@]}" "tests/c/$prog.c" "$dbg/libdmnonce.a" "${static_libs[@]}" -o "$work/$prog.a"
+    gcc "${cflags[@]}" "tests/c/$prog.c" -L"$lib" -ldmnonce -Wl,-rpath,"$lib" -o "$work/$prog.so"
+    gcc "${cflags[@]}" "tests/c/$prog.c" "$lib/libdmnonce.a" "${LIBDMNONCE_NATIVE_LIBS[@]}" -o "$work/$prog.a"
     if ldd "$work/$prog.a" | grep -q libdmnonce; then
         say "$prog.a is not statically linked"; exit 1
     fi
