@@ -4,7 +4,12 @@
 # staging root installs the shared library with its SONAME, symbol versions
 # and symlinks, the trimmed static library, the header and both pkg-config
 # files; a C program compiled through each .pc links the intended library
-# and runs (tests/c/test_offline.c: no daemon needed).
+# and runs (tests/c/test_offline.c: no daemon needed). The service part:
+# binaries, units pointing at this installation (their Documentation=
+# exists), sysusers.d and tmpfiles.d files that systemd-sysusers and
+# systemd-tmpfiles apply to an image root, and the unit's
+# `systemd-analyze security` exposure not above 1.4 (its score when issue
+# 18 was filed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -66,11 +71,58 @@ env -u LD_LIBRARY_PATH "$work/static" "$work" > "$work/static.log" 2>&1 ||
     { cat "$work/static.log"; fail "static program"; }
 say "pkg-config --static dmnonce-static: libdmnonce.a linked in, runs: $(tail -n 1 "$work/static.log")"
 
+# The service part.
+sd=$prefix/lib
+for f in "$prefix/bin/dmnonced" "$prefix/bin/dmnoncectl"; do [[ -x $f ]] || fail "missing $f"; done
+unit=$sd/systemd/system/dmnonced.service
+for f in "$unit" "$sd/systemd/system/dmnonced.socket" "$sd/sysusers.d/dmnonce.conf" \
+    "$sd/tmpfiles.d/dmnonce.conf" "$prefix/etc/dmnonce/dmnonced.toml"; do
+    [[ -f $f ]] || fail "missing $f"
+done
+grep -qx "ExecStart=$prefix/bin/dmnonced --config $prefix/etc/dmnonce/dmnonced.toml --state-dir /var/lib/dmnonce" \
+    "$unit" || fail "ExecStart does not name the installed daemon and configuration"
+grep -qx 'Type=notify' "$unit" || fail "the service is not Type=notify"
+for u in "$unit" "$sd/systemd/system/dmnonced.socket"; do
+    doc=$(sed -n 's|^Documentation=file://||p' "$u")
+    [[ -n $doc && -f $doc ]] || fail "$(basename "$u"): Documentation= points at '$doc', not installed"
+done
+say "service: binaries, units (ExecStart, Type=notify, Documentation= installed), sysusers.d, tmpfiles.d, configuration"
+if [[ $(id -u) == 0 ]] && command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null; then
+    image=$work/image
+    mkdir -p "$image/etc"
+    systemd-sysusers --root="$image" "$sd/sysusers.d/dmnonce.conf" > "$work/sysusers.log" 2>&1 ||
+        { cat "$work/sysusers.log"; fail "systemd-sysusers"; }
+    uid=$(awk -F: '$1 == "dmnonce" {print $3}' "$image/etc/passwd")
+    [[ -n $uid ]] || fail "systemd-sysusers created no user dmnonce"
+    awk -F: '$1 == "dmnonce" {exit !($6 == "/var/lib/dmnonce" && $7 == "/usr/sbin/nologin")}' "$image/etc/passwd" ||
+        fail "user dmnonce: wrong home or shell"
+    grep -q '^dmnonce:' "$image/etc/group" || fail "systemd-sysusers created no group dmnonce"
+    systemd-tmpfiles --root="$image" --create "$sd/tmpfiles.d/dmnonce.conf" > "$work/tmpfiles.log" 2>&1 ||
+        { cat "$work/tmpfiles.log"; fail "systemd-tmpfiles"; }
+    [[ $(stat -c '%a %u' "$image/var/lib/dmnonce") == "700 $uid" ]] ||
+        fail "tmpfiles: /var/lib/dmnonce is $(stat -c '%a %u' "$image/var/lib/dmnonce"), want 700 $uid"
+    say "systemd-sysusers and systemd-tmpfiles on an image root: user dmnonce (uid $uid), /var/lib/dmnonce 0700"
+else
+    say "SKIPPED systemd-sysusers/systemd-tmpfiles on an image root (needs root and systemd)"
+fi
+if command -v systemd-analyze >/dev/null; then
+    score=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null |
+        sed -n 's/.*Overall exposure level for dmnonced.service: \([0-9.]*\).*/\1/p')
+    [[ -n $score ]] || fail "systemd-analyze security gave no score"
+    awk -v s="$score" 'BEGIN {exit !(s <= 1.4)}' || fail "exposure $score, above 1.4"
+    say "systemd-analyze security --offline: exposure $score (at most 1.4)"
+else
+    say "SKIPPED systemd-analyze security (systemd-analyze missing)"
+fi
+
 # A packager's staging install: files under DESTDIR, paths in the .pc without it.
 stage=$work/stage
 DESTDIR=$stage PREFIX=/usr PROFILE=debug scripts/install.sh > "$work/destdir.log" 2>&1 ||
     { cat "$work/destdir.log"; fail "install.sh with DESTDIR"; }
 [[ -f $stage/usr/lib/libdmnonce.so.$version && -f $stage/usr/include/dmnonce.h ]] || fail "DESTDIR layout"
+[[ -f $stage/etc/dmnonce/dmnonced.toml && -x $stage/usr/bin/dmnonced ]] || fail "DESTDIR layout (service)"
+grep -qx 'Documentation=file:///usr/share/doc/dmnonce/configuration.md' \
+    "$stage/usr/lib/systemd/system/dmnonced.service" || fail "DESTDIR leaked into the unit"
 grep -qx 'libdir=/usr/lib' "$stage/usr/lib/pkgconfig/dmnonce.pc" || fail "DESTDIR leaked into dmnonce.pc"
 say "DESTDIR=… PREFIX=/usr: staged under DESTDIR, .pc names /usr"
 say "PASS (install from $root with target dir $(cd "$root" && source scripts/lib/target-dir.sh && cargo_target_dir))"
