@@ -187,7 +187,7 @@ done
 
 # The README's path: install, build the example with pkg-config, run it.
 # The device of run-a was resynchronised, so a stored-nonce push is an alert.
-PREFIX="$work/prefix" PROFILE=debug scripts/install.sh > "$work/install.log" 2>&1
+PREFIX="$work/prefix" PROFILE=debug scripts/install.sh lib > "$work/install.log" 2>&1
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
 cc -Wall -Wextra -Werror tests/c/example_agent.c $(pkg-config --cflags --libs dmnonce) \
