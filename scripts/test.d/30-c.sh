@@ -50,7 +50,7 @@ say "$(wc -l < "$work/exported") exported functions, all declared in the header"
 lib=$work/lib
 libdmnonce_package "$dbg" "$lib" "$(libdmnonce_version)"
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
-for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy test_store example_agent; do
+for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy test_store test_abi example_agent; do
     gcc "${cflags[@]}" "tests/c/$prog.c" -L"$lib" -ldmnonce -Wl,-rpath,"$lib" -o "$work/$prog.so"
     gcc "${cflags[@]}" "tests/c/$prog.c" "$lib/libdmnonce.a" "${LIBDMNONCE_NATIVE_LIBS[@]}" -o "$work/$prog.a"
     if ldd "$work/$prog.a" | grep -q libdmnonce; then
@@ -199,6 +199,12 @@ run example_agent env LD_LIBRARY_PATH="$work/prefix/lib" "${vg[@]}" \
 if [[ " ${failed[*]} " != *" example_agent "* ]] && ! grep -q '^alert from dmnonce-test' "$work/example_agent.log"; then
     say "FAIL example_agent: no alert reported"; failed+=(example_agent)
 fi
+
+# Callers built against older and newer headers (tests/c/test_abi.c), with
+# the same stored-nonce push, so every push is an alert.
+for link in so a; do
+    run "test_abi.$link" "${vg[@]}" "$work/test_abi.$link" "$work/run-a/d.sock" "$work/push.bin"
+done
 
 for s in "${skipped[@]}"; do say "SKIPPED $s"; done
 failed=(${failed[*]})
