@@ -8,6 +8,19 @@
  * (DMNONCE_OK = 0). Outputs go into caller buffers: capacity in, length
  * out; DMNONCE_E_INSUFFICIENT_SIZE reports the needed length. Handles are
  * opaque, created and freed in pairs, and used by one thread at a time.
+ *
+ * Structs that can grow: a struct the caller fills or receives
+ * (dmnonce_account_spec, dmnonce_push_result, dmnonce_event) starts with
+ * `size_t struct_size`; set it to sizeof the struct before every call
+ * (e.g. `dmnonce_push_result r = {.struct_size = sizeof r};`). Fields are
+ * only appended, so programs built against older or newer headers keep
+ * working with this library: an output gets the fields that fit in
+ * struct_size, fields this library does not know are zeroed, and
+ * struct_size is set to the bytes filled; an input's fields beyond
+ * struct_size count as absent (zero), and fields this library does not
+ * know must be zero, else DMNONCE_E_INVALID_ARGUMENT. A struct_size below
+ * sizeof(size_t) is DMNONCE_E_INVALID_ARGUMENT. dmnonce_notification is
+ * embedded in others and keeps its layout.
  */
 
 #ifndef DMNONCE_H
@@ -469,6 +482,11 @@ typedef struct dmnonce_events dmnonce_events;
  */
 typedef struct dmnonce_account_spec {
     /**
+     * `sizeof` this struct as the caller's header declares it; set it
+     * before the call (see "Structs that can grow" in dmnonce.h).
+     */
+    size_t struct_size;
+    /**
      * The DM server's id (as in its Package #0 and `SyncHdr/Source`).
      */
     const char *server_id;
@@ -547,6 +565,11 @@ typedef struct dmnonce_notification {
  * One event, as filled in by `dmnonce_events_next()`.
  */
 typedef struct dmnonce_event {
+    /**
+     * `sizeof` this struct as the caller's header declares it; set it
+     * before the call (see "Structs that can grow" in dmnonce.h).
+     */
+    size_t struct_size;
     dmnonce_event_kind kind;
     /**
      * Alert only; `DMNONCE_VERDICT_NONE` otherwise.
@@ -580,6 +603,11 @@ typedef struct dmnonce_event {
  * The answer to `dmnonce_push()`.
  */
 typedef struct dmnonce_push_result {
+    /**
+     * `sizeof` this struct as the caller's header declares it; set it
+     * before the call (see "Structs that can grow" in dmnonce.h).
+     */
+    size_t struct_size;
     dmnonce_outcome outcome;
     /**
      * `DMNONCE_VERDICT_NONE` when the daemon gave none.

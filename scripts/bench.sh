@@ -2,7 +2,7 @@
 # Runs every criterion bench of the workspace (each crate's [[bench]] targets,
 # found with `cargo metadata`), then writes the "Summary" block of
 # docs/performance.md with ratios computed from the means measured in THIS
-# run only (criterion's target/criterion/**/new/estimates.json files written
+# run only (criterion's <target dir>/criterion/**/new/estimates.json files written
 # after the run started). Absolute times depend on the machine; the summary
 # gives ratios against a baseline measured in the same run.
 #
@@ -24,6 +24,9 @@
 # as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+target=$(cargo_target_dir)
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 quick=0
@@ -103,7 +106,7 @@ measure=""
 if ((daemon)); then
     printf '\n=== control-socket round trips (release dmnonced) ===\n'
     if cargo build -q --release -p dmnonced &&
-        roundtrip=$(python3 scripts/hardening/roundtrip.py target/release/dmnonced 3000); then
+        roundtrip=$(python3 scripts/hardening/roundtrip.py "$target/release/dmnonced" 3000); then
         echo "$roundtrip"
         ran+=("roundtrip.py")
     else
@@ -124,10 +127,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 summary=$(
     STAMP="$stamp" STARTED="$started" RAN="${ran[*]:-}" FAILED="${failed[*]:-}" \
         ROUNDTRIP="$roundtrip" MEASURE="$measure" \
-        LOADAVG="$load" QUICK="$quick" python3 - <<'PY'
+        LOADAVG="$load" QUICK="$quick" TARGET_DIR="$target" python3 - <<'PY'
 import json, os, pathlib
 
-root = pathlib.Path("target/criterion")
+root = pathlib.Path(os.environ["TARGET_DIR"]) / "criterion"
 since = os.stat(os.environ["STAMP"]).st_mtime
 
 # full_id -> mean (ns), only estimates written by this run

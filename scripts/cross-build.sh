@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-builds dmnonce for a device: dmnonced, dmnoncectl, dmnonce-testserver,
-# libdmnonce (.so and .a) and libdmnonce_jni into target/TARGET/release/,
+# libdmnonce (.so and .a) and libdmnonce_jni into <cargo target dir>/TARGET/release/,
 # installing the Debian cross toolchain on a fresh Debian 12 machine (see
 # scripts/lib/cross-env.sh for why the cross builds use Debian's rustc while
 # the host build keeps rustup's).
@@ -42,7 +42,7 @@ cargo_x() { "$CROSS_CARGO" "$1" --release --locked --target "$target" "${DEVICE_
 
 cargo_x build "${DEVICE_PROGRAMS_PANIC[@]}" "${FEATURES[@]}" -p dmnonced -p dmnoncectl -p dmnonce-testserver
 cargo_x build -p dmnonce-client -p dmnonce-jni
-out=$(cross_target_dir)/$target/release
+out=$(cargo_target_dir)/$target/release
 for f in dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so; do
     [[ -e "$out/$f" ]] || { echo "missing after the build: $out/$f" >&2; exit 1; }
 done

@@ -42,6 +42,8 @@ EOF
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/cross-env.sh
 source "$root/scripts/lib/cross-env.sh"
+# shellcheck source=scripts/lib/libdmnonce.sh
+source "$root/scripts/lib/libdmnonce.sh"
 
 die() { echo "emulated-device: $*" >&2; exit 125; }
 note() { echo "emulated-device: $*" >&2; }
@@ -193,9 +195,7 @@ fetch_busybox() {
 # ------------------------------------------------------------- the guest
 target_dir() {
     local d
-    d=$(cd "$root" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
-        d=${CARGO_TARGET_DIR:-$root/target}
+    d=$(cd "$root" && cargo_target_dir)
     echo "$d/$target/release"
 }
 # Copies ELF file $1 to $2 in the staging tree, then every shared library
@@ -226,8 +226,9 @@ stage_binaries() {
     for f in dmnonced dmnoncectl libdmnonce.so; do
         [[ -f $out/$f ]] || die "$out/$f is missing: run scripts/cross-build.sh $target first"
     done
-    # The library first, so that programs linked with -ldmnonce find it there.
-    stage_elf "$out/libdmnonce.so" /usr/lib/libdmnonce.so
+    # The library first, so that programs linked with -ldmnonce find it
+    # there, under its SONAME (the name they record as NEEDED).
+    stage_elf "$out/libdmnonce.so" "/usr/lib/$(libdmnonce_soname "$out/libdmnonce.so")"
     for f in dmnonced dmnoncectl dmnonce-testserver; do
         [[ -f $out/$f ]] && stage_elf "$out/$f" "/usr/bin/$f"
     done

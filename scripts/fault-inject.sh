@@ -11,7 +11,7 @@
 #                                [--only kills,http,disk] [--rotate-secret] [--keep]
 #                                [--no-build]
 #   N defaults to 50 (the CI sample); run 1000 by hand.
-# Debug builds (target/debug); exit status 1 on any violation. See
+# Debug builds (cargo's target directory, debug); exit status 1 on any violation. See
 # docs/robustness.md for what is checked and the figures of real runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,9 +44,13 @@ done
 if ((build)); then
     cargo build -q -p dmnonced -p dmnonce-testserver
 fi
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+# scripts/hardening/dmn.py starts the binaries from there.
+export DMNONCE_BIN_DIR=${DMNONCE_BIN_DIR:-$(cargo_target_dir)/debug}
 for b in dmnonced dmnonce-testserver; do
-    [[ -x target/debug/$b ]] || {
-        echo "fault-inject.sh: target/debug/$b missing (cargo build -p $b)" >&2
+    [[ -x $DMNONCE_BIN_DIR/$b ]] || {
+        echo "fault-inject.sh: $DMNONCE_BIN_DIR/$b missing (cargo build -p $b)" >&2
         exit 2
     }
 done

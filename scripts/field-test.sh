@@ -29,7 +29,9 @@
 # started (pid files) are stopped.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/target/debug
+# shellcheck source=scripts/lib/target-dir.sh
+source "$ROOT/scripts/lib/target-dir.sh"
+BIN=$(cd "$ROOT" && cargo_target_dir)/debug
 RUN=/tmp/dmnonce-field-test
 NS_DEV=dmnft-dev NS_SRV=dmnft-srv VETH_DEV=dmnft-d0 VETH_SRV=dmnft-s0
 ADDR_DEV=10.231.77.1 ADDR_SRV=10.231.77.2

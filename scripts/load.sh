@@ -6,7 +6,7 @@
 # Unix socket only. See docs/robustness.md for figures of real runs.
 # Usage: scripts/load.sh [--duration SECS] [--clients N] [--window W]
 #                        [--rss-limit-mib M] [--canary-limit-ms MS] [--release]
-#   --release  build and load the release daemon (target/release/dmnonced)
+#   --release  build and load the release daemon (<cargo target dir>/release/dmnonced)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -27,4 +27,9 @@ if [[ $profile == release ]]; then
 else
     cargo build -q -p dmnonced
 fi
-exec python3 scripts/hardening/load.py --exe "target/$profile/dmnonced" "${args[@]}"
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+bin=$(cargo_target_dir)/$profile
+# scripts/hardening/dmn.py starts the test server from there.
+export DMNONCE_BIN_DIR=${DMNONCE_BIN_DIR:-$bin}
+exec python3 scripts/hardening/load.py --exe "$bin/dmnonced" "${args[@]}"

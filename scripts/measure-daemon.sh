@@ -78,7 +78,9 @@ if [[ ${1:-} == --target ]]; then
 fi
 RUNS="${1:-20}"
 cargo build --release -q -p dmnonced -p dmnoncectl -p dmnonce-testserver
-BIN="$PWD/target/release"
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+BIN="$(cargo_target_dir)/release"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 

@@ -14,7 +14,9 @@
 # passed, M failed"; exit 1 on a failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/target/debug
+# shellcheck source=scripts/lib/target-dir.sh
+source "$ROOT/scripts/lib/target-dir.sh"
+BIN=$(cd "$ROOT" && cargo_target_dir)/debug
 [[ ${1:-} == --no-build ]] || (cd "$ROOT" && cargo build -q -p dmnonced -p dmnoncectl)
 if [[ $EUID -ne 0 ]] || ! command -v ofonod >/dev/null || [[ ! -d /var/lib/ofono ]]; then
     echo "ofono-phonesim: needs root and ofonod (scripts/ci-deps.sh installs ofono)" >&2

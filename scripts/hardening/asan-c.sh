@@ -10,7 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-dbg=$root/target/debug
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+dbg=$(cargo_target_dir)/debug
 work=$(mktemp -d /tmp/dmnonce-asan.XXXXXX)
 pids=()
 cleanup() {
@@ -29,8 +31,13 @@ cargo build --locked -q -p dmnonce-client -p dmnonced -p dmnonce-testserver
 
 cflags=(-std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
     -fno-sanitize-recover=all -Wall -Wextra -pthread -I"$root/include")
+# The shared library as installed (SONAME libdmnonce.so.0, scripts/lib/libdmnonce.sh).
+# shellcheck source=scripts/lib/libdmnonce.sh
+source scripts/lib/libdmnonce.sh
+lib=$work/lib
+libdmnonce_package "$dbg" "$lib" "$(libdmnonce_version)"
 for prog in test_offline test_daemon; do
-    gcc "${cflags[@]}" "tests/c/$prog.c" -L"$dbg" -ldmnonce -Wl,-rpath,"$dbg" -o "$work/$prog"
+    gcc "${cflags[@]}" "tests/c/$prog.c" -L"$lib" -ldmnonce -Wl,-rpath,"$lib" -o "$work/$prog"
 done
 # detect_leaks: the C side must free what it creates; Rust allocations
 # freed by their _free functions are seen too (same malloc).

@@ -22,7 +22,17 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("DMNONCE_BIN_DIR", os.path.join(ROOT, "target", "debug"))
+
+
+def _cargo_debug_dir():
+    """cargo's target directory (CARGO_TARGET_DIR honoured), as
+    scripts/lib/target-dir.sh asks for it, plus the debug profile."""
+    meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
+                          cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return os.path.join(json.loads(meta)["target_directory"], "debug")
+
+
+BIN = os.environ.get("DMNONCE_BIN_DIR") or _cargo_debug_dir()
 
 
 def b64(b):

@@ -34,11 +34,9 @@ cross_target_of() {
     esac
 }
 
-# cargo's target directory (CARGO_TARGET_DIR honoured).
-cross_target_dir() {
-    cargo metadata --format-version 1 --no-deps |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
-}
+# cargo_target_dir: cargo's target directory (CARGO_TARGET_DIR honoured).
+# shellcheck source=scripts/lib/target-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/target-dir.sh"
 
 # Adds bookworm-backports when the machine lacks it (qemu-system and the
 # kernels are taken from there so that they match each other).

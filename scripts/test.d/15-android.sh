@@ -12,7 +12,7 @@
 # The type-check uses Debian's rustc (rustc-web) with its standard-library
 # source (rust-web-src): -Zbuild-std checks std for the target from source,
 # as no prebuilt Android std exists here. About 5 minutes on an empty
-# target/android (3 of CPU), seconds warm (android/README.md has the
+# <cargo target dir>/android (3 of CPU), seconds warm (android/README.md has the
 # measurement).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -144,8 +144,11 @@ for p in $packages; do pargs+=(-p "$p"); done
 #   the Rust code, not ring's Android C build.
 # -D warnings: code compiled only for other targets leaves dead code or
 #   unused imports on Android that the host clippy never sees.
-# target/android: its own target dir, so the host build is not disturbed.
-env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/android \
+# <target dir>/android: its own target dir, so the host build is not disturbed.
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+android_target=$(cargo_target_dir)/android
+env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$android_target" \
     LIBSQLITE3_SYS_USE_PKG_CONFIG=1 \
     CC_aarch64_linux_android=aarch64-linux-gnu-gcc \
     AR_aarch64_linux_android=aarch64-linux-gnu-ar \

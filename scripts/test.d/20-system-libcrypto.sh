@@ -11,10 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { echo "20-system-libcrypto: $*"; }
 features=(--no-default-features --features ofono,system-libcrypto)
-cargo build -q --locked -p dmnonced "${features[@]}" --target-dir target/system-libcrypto
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+target=$(cargo_target_dir)
+# A target dir of its own: other features than the host build's.
+own=$target/system-libcrypto
+cargo build -q --locked -p dmnonced "${features[@]}" --target-dir "$own"
 cargo build -q --locked -p dmnoncectl
-bin=target/system-libcrypto/debug/dmnonced
-ctl=target/debug/dmnoncectl
+bin=$own/debug/dmnonced
+ctl=$target/debug/dmnoncectl
 ldd "$bin" | grep -q 'libcrypto\.so' || { say "dmnonced does not link the system libcrypto"; exit 1; }
 ldd "$bin" | grep -q 'libcrypto\.so' && say "links $(ldd "$bin" | grep -o 'libcrypto\.so[^ ]*' | head -n1)"
 
@@ -35,7 +40,7 @@ kill "$pid"; wait "$pid" || true; pid=
 say "daemon started, served, stopped; its store is encrypted"
 
 if cargo check -q --locked -p dmnonced --no-default-features --features ofono \
-    --target-dir target/system-libcrypto 2>"$work/nobackend.log"; then
+    --target-dir "$own" 2>"$work/nobackend.log"; then
     say "a build without a SQLCipher backend was accepted"; exit 1
 fi
 grep -q 'needs a SQLCipher backend' "$work/nobackend.log" || { cat "$work/nobackend.log"; exit 1; }

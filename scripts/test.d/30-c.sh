@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-dbg=$root/target/debug
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+# shellcheck source=scripts/lib/libdmnonce.sh
+source scripts/lib/libdmnonce.sh
+dbg=$(cargo_target_dir)/debug
 work=$(mktemp -d /tmp/dmnonce-c.XXXXXX)
 pids=()
 cleanup() {
@@ -41,12 +45,14 @@ if ! diff -u "$work/declared" "$work/exported"; then
 fi
 say "$(wc -l < "$work/exported") exported functions, all declared in the header"
 
-# What a Rust staticlib needs from libc (rustc --print native-static-libs).
-static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
+# The tests link the libraries as they are installed: the versioned .so
+# and the trimmed .a (scripts/lib/libdmnonce.sh).
+lib=$work/lib
+libdmnonce_package "$dbg" "$lib" "$(libdmnonce_version)"
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
-for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy test_store example_agent; do
-    gcc "${cflags[@]}" "tests/c/$prog.c" -L"$dbg" -ldmnonce -Wl,-rpath,"$dbg" -o "$work/$prog.so"
-    gcc "${cflags[@]}" "tests/c/$prog.c" "$dbg/libdmnonce.a" "${static_libs[@]}" -o "$work/$prog.a"
+for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy test_store test_abi example_agent; do
+    gcc "${cflags[@]}" "tests/c/$prog.c" -L"$lib" -ldmnonce -Wl,-rpath,"$lib" -o "$work/$prog.so"
+    gcc "${cflags[@]}" "tests/c/$prog.c" "$lib/libdmnonce.a" "${LIBDMNONCE_NATIVE_LIBS[@]}" -o "$work/$prog.a"
     if ldd "$work/$prog.a" | grep -q libdmnonce; then
         say "$prog.a is not statically linked"; exit 1
     fi
@@ -181,7 +187,7 @@ done
 
 # The README's path: install, build the example with pkg-config, run it.
 # The device of run-a was resynchronised, so a stored-nonce push is an alert.
-PREFIX="$work/prefix" PROFILE=debug scripts/install.sh > "$work/install.log" 2>&1
+PREFIX="$work/prefix" PROFILE=debug scripts/install.sh lib > "$work/install.log" 2>&1
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
 cc -Wall -Wextra -Werror tests/c/example_agent.c $(pkg-config --cflags --libs dmnonce) \
@@ -193,6 +199,12 @@ run example_agent env LD_LIBRARY_PATH="$work/prefix/lib" "${vg[@]}" \
 if [[ " ${failed[*]} " != *" example_agent "* ]] && ! grep -q '^alert from dmnonce-test' "$work/example_agent.log"; then
     say "FAIL example_agent: no alert reported"; failed+=(example_agent)
 fi
+
+# Callers built against older and newer headers (tests/c/test_abi.c), with
+# the same stored-nonce push, so every push is an alert.
+for link in so a; do
+    run "test_abi.$link" "${vg[@]}" "$work/test_abi.$link" "$work/run-a/d.sock" "$work/push.bin"
+done
 
 for s in "${skipped[@]}"; do say "SKIPPED $s"; done
 failed=(${failed[*]})

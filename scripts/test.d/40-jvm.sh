@@ -9,6 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+# shellcheck source=scripts/lib/target-dir.sh
+source scripts/lib/target-dir.sh
+target=$(cargo_target_dir)
 
 junit=/usr/share/java/junit4.jar
 hamcrest=/usr/share/java/hamcrest-core.jar
@@ -32,7 +35,7 @@ else
     echo "40-jvm: dmnonced/dmnoncectl/dmnonce-testserver did not build; daemon tests will be SKIPPED" >&2
 fi
 
-out=$root/target/jvm
+out=$target/jvm
 rm -rf "$out"
 mkdir -p "$out/api" "$out/receiver" "$out/tests"
 cp=$junit:$hamcrest
@@ -51,7 +54,7 @@ javac -Xlint:all,-try -cp "$cp:$out/api:$out/receiver" -d "$out/tests" $(find te
 # shows up here instead of as UnsatisfiedLinkError at run time).
 jni_symbols() { nm -D --defined-only "$1" | awk '{print $3}' | grep '^Java_' | sort; }
 declared=$(grep -ho 'Java_[A-Za-z0-9_]*' "$out"/headers/*.h | sort -u)
-exported=$(jni_symbols target/debug/libdmnonce_jni.so | grep -v '^Java_org_dmnonce_NativeTesting_' || true)
+exported=$(jni_symbols "$target/debug/libdmnonce_jni.so" | grep -v '^Java_org_dmnonce_NativeTesting_' || true)
 if [[ "$declared" != "$exported" ]]; then
     echo "40-jvm: native methods declared in Java and exported by libdmnonce_jni differ:" >&2
     diff <(echo "$declared") <(echo "$exported") >&2 || true
@@ -62,8 +65,8 @@ echo "40-jvm: $(echo "$declared" | wc -l) native methods match the library's exp
 log=$out/junit.log
 set +e
 java -Xcheck:jni \
-    -Djava.library.path="$root/target/debug" \
-    -Ddmnonce.bin.dir="$root/target/debug" \
+    -Djava.library.path="$target/debug" \
+    -Ddmnonce.bin.dir="$target/debug" \
     -cp "$cp:$out/api:$out/receiver:$out/tests" \
     org.dmnonce.JvmSuite \
     org.dmnonce.BoundaryTest \
@@ -86,7 +89,7 @@ fi
 # The library Android.bp ships is built without the "testing" feature: it
 # must not export the test-only entry points (provoked panics and the like).
 cargo build -p dmnonce-jni --locked -q
-if jni_symbols target/debug/libdmnonce_jni.so | grep -q NativeTesting; then
+if jni_symbols "$target/debug/libdmnonce_jni.so" | grep -q NativeTesting; then
     echo "40-jvm: libdmnonce_jni without --features testing exports test entry points" >&2
     status=1
 else

@@ -13,7 +13,7 @@ for arch in ${DMNONCE_DEVICE_ARCHES:-aarch64 armv7}; do
     target=$(cross_target_of "$arch") gnu=$(cross_gnu_of "$target")
     t0=$(date +%s)
     scripts/device-tests.sh "$arch"
-    out=$(cross_target_dir)/$target/release
+    out=$(cargo_target_dir)/$target/release
     stripped=$(mktemp)
     "$gnu-strip" -o "$stripped" "$out/dmnonced"
     size=$(stat -c %s "$stripped")

@@ -122,7 +122,7 @@ if [[ $build != no ]]; then
     say "building dmnonce-testserver for the host"
     cargo build --locked -q -p dmnonce-testserver
 fi
-host_bin=$(cross_target_dir)/debug
+host_bin=$(cargo_target_dir)/debug
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
 for arch in "${arches[@]}"; do
     target=$(cross_target_of "$arch")
@@ -131,7 +131,7 @@ for arch in "${arches[@]}"; do
         say "cross-building for $target (scripts/cross-build.sh)"
         scripts/cross-build.sh "$target"
     fi
-    out=$(cross_target_dir)/$target/release
+    out=$(cargo_target_dir)/$target/release
     mkdir -p "$work/$arch"
     for prog in example_agent test_offline; do
         "$(cross_gnu_of "$target")-gcc" "${cflags[@]}" "tests/c/$prog.c" -L"$out" -ldmnonce -o "$work/$arch/$prog"

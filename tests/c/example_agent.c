@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
     if (rc != DMNONCE_OK) return dmnonce_close(c), fail("dmnonce_events_open", rc, NULL);
 
     int status = 1;
-    dmnonce_push_result r;
+    dmnonce_push_result r = {.struct_size = sizeof r};
     rc = dmnonce_push(c, DMNONCE_PUSH_AUTO, push, n, &r);
     if (rc != DMNONCE_OK) {
         status = fail("dmnonce_push", rc, c);
@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
         status = sign_message(c, r.notification.server_id, "<SyncML>...</SyncML>");
     } else if (r.outcome == DMNONCE_OUTCOME_RESYNC_STARTED) {
         printf("nonces out of step: dmnonced resynchronises with %s\n", r.notification.server_id);
-        dmnonce_event e;
+        dmnonce_event e = {.struct_size = sizeof e};
         while ((rc = dmnonce_events_next(ev, 60000, &e)) == DMNONCE_OK) {
             if (e.kind == DMNONCE_EVENT_RESYNC_FINISHED) {
                 printf("resync finished; running the session\n");

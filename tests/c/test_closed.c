@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
     if (!c || !ev) return tu_finish("test_closed");
     touch(dir, "ready");
 
-    dmnonce_event e;
+    dmnonce_event e = {.struct_size = sizeof e};
     EXPECT_RC(dmnonce_events_next(ev, 60000, &e), DMNONCE_E_CONNECTION_CLOSED);
     char msg[256];
     size_t len = 0;

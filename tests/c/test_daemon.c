@@ -44,7 +44,7 @@ static void add_account(dmnonce_client *c, const char *id, uint32_t scheme, uint
                         int with_nonces) {
     char url[512];
     snprintf(url, sizeof url, "%s/dm", BASE);
-    dmnonce_account_spec spec = {
+    dmnonce_account_spec spec = {.struct_size = sizeof spec,
         .server_id = id,
         .server_url = url,
         .client_name = RESYNC_CLIENT,
@@ -70,7 +70,7 @@ static void provisioning(dmnonce_client *c) {
     add_account(c, HMAC_ID, DMNONCE_AUTH_HMAC, DMNONCE_POLICY_DENY, 1);
 
     char msg[512];
-    dmnonce_account_spec spec = {.server_id = MD5_ID, .server_url = "http://127.0.0.1:1/dm",
+    dmnonce_account_spec spec = {.struct_size = sizeof spec, .server_id = MD5_ID, .server_url = "http://127.0.0.1:1/dm",
                                  .client_name = "x", .auth_scheme = DMNONCE_AUTH_MD5,
                                  .encoding = DMNONCE_ENCODING_XML, .policy = DMNONCE_POLICY_ALLOW,
                                  .server_password = "a", .client_password = "b"};
@@ -259,7 +259,7 @@ static void frame_too_large(dmnonce_client *c) {
     size_t n = 256 * 1024; /* 256 KiB of data is ~342 KiB of Base64 */
     uint8_t *data = malloc(n);
     memset(data, 0x42, n);
-    dmnonce_push_result r;
+    dmnonce_push_result r = {.struct_size = sizeof r};
     EXPECT_RC(dmnonce_push(big, DMNONCE_PUSH_PACKAGE0, data, n, &r), DMNONCE_E_FRAME_TOO_LARGE);
     char msg[512];
     last_error(big, msg, sizeof msg);
@@ -292,8 +292,9 @@ static void policy_deny_then_allow(dmnonce_client *c) {
     uint8_t *pkg0 = notify("text", "bare", &len);
     CHECK(pkg0 != NULL);
     if (pkg0) {
-        dmnonce_push_result r;
+        dmnonce_push_result r = {.struct_size = sizeof r};
         memset(&r, 0xa5, sizeof r);
+        r.struct_size = sizeof r;
         EXPECT_RC(dmnonce_push(c, DMNONCE_PUSH_PACKAGE0, pkg0, len, &r), DMNONCE_OK);
         CHECK(r.outcome == DMNONCE_OUTCOME_POLICY_DENIED);
         /* Deny: only the (absent) stored nonces are tried, and they fail. */
@@ -313,7 +314,7 @@ static void policy_deny_then_allow(dmnonce_client *c) {
 }
 
 static void bad_pushes(dmnonce_client *c) {
-    dmnonce_push_result r;
+    dmnonce_push_result r = {.struct_size = sizeof r};
     char msg[512];
     const uint8_t garbage[] = {0x01, 0x02, 0x03};
     EXPECT_RC(dmnonce_push(c, DMNONCE_PUSH_PACKAGE0, garbage, sizeof garbage, &r),
@@ -368,7 +369,7 @@ static void full_resync(dmnonce_client *c) {
     dmnonce_events *ev = NULL;
     EXPECT_RC(dmnonce_events_open(SOCK, DMNONCE_EVENTS_ALL, &ev), DMNONCE_OK);
     if (!ev) return;
-    dmnonce_event e;
+    dmnonce_event e = {.struct_size = sizeof e};
     EXPECT_RC(dmnonce_events_next(ev, 50, &e), DMNONCE_E_TIMEOUT);
     EXPECT_RC(dmnonce_events_next(ev, 0, NULL), DMNONCE_E_NULL_PARAMETER);
 
@@ -381,8 +382,9 @@ static void full_resync(dmnonce_client *c) {
     dmnonce_notification n;
     EXPECT_RC(dmnonce_verify(c, pkg0, len, &verdict, &n), DMNONCE_OK);
     CHECK(verdict == DMNONCE_VERDICT_DEFAULT_NONCE_TEXT);
-    dmnonce_push_result r;
+    dmnonce_push_result r = {.struct_size = sizeof r};
     memset(&r, 0xa5, sizeof r);
+    r.struct_size = sizeof r;
     EXPECT_RC(dmnonce_push(c, DMNONCE_PUSH_PACKAGE0, pkg0, len, &r), DMNONCE_OK);
     CHECK(r.outcome == DMNONCE_OUTCOME_RESYNC_STARTED);
     CHECK(r.verdict == DMNONCE_VERDICT_DEFAULT_NONCE_TEXT);
@@ -459,6 +461,7 @@ struct waiter {
 
 static void *wait_for_alert(void *arg) {
     struct waiter *w = arg;
+    w->event.struct_size = sizeof w->event;
     w->rc = dmnonce_events_next(w->ev, 30000, &w->event);
     return NULL;
 }
@@ -472,8 +475,9 @@ static void events_on_another_thread(dmnonce_client *c) {
     CHECK(pthread_create(&t, NULL, wait_for_alert, &w) == 0);
     size_t len = 0;
     uint8_t *wsp = notify("stored", "wsp", &len);
-    dmnonce_push_result r;
+    dmnonce_push_result r = {.struct_size = sizeof r};
     memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
     CHECK(wsp != NULL);
     if (wsp) EXPECT_RC(dmnonce_push(c, DMNONCE_PUSH_WSP, wsp, len, &r), DMNONCE_OK);
     free(wsp);

@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
         pause_ms(1500); /* five idle timeouts */
         EXPECT_RC(dmnonce_account_list(c, buf, sizeof buf, &len), DMNONCE_OK);
         const uint8_t garbage[] = {0x01, 0x02, 0x03};
-        dmnonce_push_result r;
+        dmnonce_push_result r = {.struct_size = sizeof r};
         EXPECT_RC(dmnonce_push(c, DMNONCE_PUSH_PACKAGE0, garbage, sizeof garbage, &r),
                   DMNONCE_E_BAD_PUSH);
     }

@@ -120,13 +120,13 @@ static void null_arguments_without_a_handle(void) {
     char buf[64];
     size_t len = 0;
     bool valid = false;
-    dmnonce_push_result push;
+    dmnonce_push_result push = {.struct_size = sizeof push};
     dmnonce_auth_scheme scheme;
     dmnonce_encoding enc;
     dmnonce_verdict verdict;
     dmnonce_notification notification;
     dmnonce_account_state state;
-    dmnonce_event event;
+    dmnonce_event event = {.struct_size = sizeof event};
     const uint8_t *pdus[1] = {data};
     size_t lens[1] = {sizeof data};
     EXPECT_RC(dmnonce_push(NULL, DMNONCE_PUSH_AUTO, data, sizeof data, &push),

@@ -27,7 +27,7 @@ static int set_lock(int fd, short type) {
 }
 
 static dmnonce_result add(dmnonce_client *c) {
-    dmnonce_account_spec spec = {.server_id = "c-store.example",
+    dmnonce_account_spec spec = {.struct_size = sizeof spec, .server_id = "c-store.example",
                                  .server_url = "http://127.0.0.1:1/dm",
                                  .client_name = "c-agent",
                                  .auth_scheme = DMNONCE_AUTH_MD5,

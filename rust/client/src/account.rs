@@ -5,6 +5,7 @@ use crate::buffer::{bytes_arg, check_out, check_ptr, str_arg, write_text};
 use crate::client::{dmnonce_client, with_client};
 use crate::cred::{auth_scheme_arg, encoding_arg};
 use crate::result::{dmnonce_result, dmnonce_result::*, Failure};
+use crate::sized::{read_in, Growable};
 use dmnonce_control::{AccountSpec, AccountState, Policy};
 use std::ffi::c_char;
 
@@ -30,6 +31,9 @@ pub enum dmnonce_account_state {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct dmnonce_account_spec {
+    /// `sizeof` this struct as the caller's header declares it; set it
+    /// before the call (see "Structs that can grow" in dmnonce.h).
+    pub struct_size: usize,
     /// The DM server's id (as in its Package #0 and `SyncHdr/Source`).
     pub server_id: *const c_char,
     /// URL of the server's DM endpoint (http or https).
@@ -53,6 +57,9 @@ pub struct dmnonce_account_spec {
     pub client_nonce: *const u8,
     pub client_nonce_len: usize,
 }
+
+// SAFETY: repr(C), struct_size first; zero is NULL or 0 in every field.
+unsafe impl Growable for dmnonce_account_spec {}
 
 fn policy_arg(v: u32) -> Result<Policy, Failure> {
     match v {
@@ -118,8 +125,8 @@ pub unsafe extern "C" fn dmnonce_account_add(
         // SAFETY: forwarded contract.
         unsafe {
             with_client(client, |c| {
-                let spec = spec.as_ref().ok_or_else(|| Failure::null("spec"))?;
-                c.account_add(spec_from_c(spec)?)?;
+                let spec = read_in(spec, "spec")?;
+                c.account_add(spec_from_c(&spec)?)?;
                 Ok(())
             })
         }

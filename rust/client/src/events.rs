@@ -5,6 +5,7 @@ use crate::buffer::{check_ptr, fill_fixed, opt_str_arg, write_text};
 use crate::client::{open_path, record, record_thread, resolve_socket, REQUEST_TIMEOUT};
 use crate::push::{dmnonce_notification, dmnonce_verdict, DMNONCE_SERVER_ID_CAP};
 use crate::result::{dmnonce_result, dmnonce_result::*, Failure};
+use crate::sized::{out_size, write_out, Growable};
 use dmnonce_control::{Event, EventKind, EventStream};
 use std::ffi::c_char;
 use std::time::Duration;
@@ -37,6 +38,9 @@ pub enum dmnonce_event_kind {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct dmnonce_event {
+    /// `sizeof` this struct as the caller's header declares it; set it
+    /// before the call (see "Structs that can grow" in dmnonce.h).
+    pub struct_size: usize,
     pub kind: dmnonce_event_kind,
     /// Alert only; `DMNONCE_VERDICT_NONE` otherwise.
     pub verdict: dmnonce_verdict,
@@ -53,6 +57,10 @@ pub struct dmnonce_event {
     /// read it with `dmnonce_events_reason()`.
     pub reason_len: usize,
 }
+
+// SAFETY: repr(C), struct_size first; zero is a valid value of every
+// field (kind 0 is DMNONCE_EVENT_UNKNOWN, verdict 0 DMNONCE_VERDICT_NONE).
+unsafe impl Growable for dmnonce_event {}
 
 /// A subscription: a connection that carries only events. Opaque; create
 /// with `dmnonce_events_open()`, free with `dmnonce_events_close()`.
@@ -102,6 +110,7 @@ fn kinds_from_mask(mask: u32) -> Result<Vec<EventKind>, Failure> {
 /// The C view of an event and its reason text (kept on the handle).
 fn event_to_c(event: &Event) -> (dmnonce_event, String) {
     let mut out = dmnonce_event {
+        struct_size: std::mem::size_of::<dmnonce_event>(),
         kind: dmnonce_event_kind::DMNONCE_EVENT_ALERT,
         verdict: dmnonce_verdict::DMNONCE_VERDICT_NONE,
         session_id: 0,
@@ -222,7 +231,8 @@ pub unsafe extern "C" fn dmnonce_events_next(
             return DMNONCE_E_NULL_PARAMETER;
         };
         let result = (|| {
-            check_ptr(out, "out")?;
+            // SAFETY: valid per the contract.
+            let size = unsafe { out_size(out, "out") }?;
             // 0 still lets one read of the socket happen.
             let timeout = u64::try_from(timeout_ms).ok().map(|ms| Duration::from_millis(ms.max(1)));
             match handle.stream.next_event(timeout)? {
@@ -233,8 +243,8 @@ pub unsafe extern "C" fn dmnonce_events_next(
                 Some(event) => {
                     let (c_event, reason) = event_to_c(&event);
                     handle.reason = reason;
-                    // SAFETY: checked non-NULL; valid per the contract.
-                    unsafe { out.write(c_event) };
+                    // SAFETY: valid for `size` bytes per the contract.
+                    unsafe { write_out(out, size, c_event) };
                     Ok(())
                 }
             }

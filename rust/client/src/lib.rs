@@ -26,6 +26,7 @@ mod cred;
 mod events;
 mod push;
 mod result;
+mod sized;
 
 pub use account::*;
 pub use client::*;

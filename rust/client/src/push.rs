@@ -4,6 +4,7 @@
 use crate::buffer::{bytes_arg, check_ptr, fill_fixed};
 use crate::client::{dmnonce_client, with_client};
 use crate::result::{dmnonce_result, Failure};
+use crate::sized::{out_size, write_out, Growable};
 use dmnonce_control::{NotificationInfo, PushFormat, PushOutcome, PushResult, VerdictName};
 use std::ffi::c_char;
 
@@ -92,6 +93,9 @@ pub struct dmnonce_notification {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct dmnonce_push_result {
+    /// `sizeof` this struct as the caller's header declares it; set it
+    /// before the call (see "Structs that can grow" in dmnonce.h).
+    pub struct_size: usize,
     pub outcome: dmnonce_outcome,
     /// `DMNONCE_VERDICT_NONE` when the daemon gave none.
     pub verdict: dmnonce_verdict,
@@ -99,6 +103,10 @@ pub struct dmnonce_push_result {
     pub has_notification: bool,
     pub notification: dmnonce_notification,
 }
+
+// SAFETY: repr(C), struct_size first; zero is a valid value of every
+// field (outcome 0 is DMNONCE_OUTCOME_UNKNOWN, verdict 0 DMNONCE_VERDICT_NONE).
+unsafe impl Growable for dmnonce_push_result {}
 
 impl dmnonce_notification {
     pub(crate) fn empty() -> Self {
@@ -154,6 +162,7 @@ impl From<PushOutcome> for dmnonce_outcome {
 
 fn push_result_to_c(r: &PushResult) -> dmnonce_push_result {
     dmnonce_push_result {
+        struct_size: std::mem::size_of::<dmnonce_push_result>(),
         outcome: r.outcome.into(),
         verdict: r
             .verdict
@@ -206,12 +215,12 @@ pub unsafe extern "C" fn dmnonce_push(
             with_client(client, |c| {
                 let format = push_format(format)?;
                 let data = bytes_arg(data, len, "data")?;
-                check_ptr(out, "out")?;
+                let size = out_size(out, "out")?;
                 if data.is_empty() {
                     return Err(Failure::invalid("push data is empty"));
                 }
                 let result = c.push(format, data)?;
-                out.write(push_result_to_c(&result));
+                write_out(out, size, push_result_to_c(&result));
                 Ok(())
             })
         }
@@ -254,7 +263,7 @@ pub unsafe extern "C" fn dmnonce_push_sms(
                 if lens.is_null() {
                     return Err(Failure::null("lens"));
                 }
-                check_ptr(out, "out")?;
+                let size = out_size(out, "out")?;
                 let ptrs = std::slice::from_raw_parts(pdus, count);
                 let lens = std::slice::from_raw_parts(lens, count);
                 let mut owned = Vec::with_capacity(count);
@@ -262,7 +271,7 @@ pub unsafe extern "C" fn dmnonce_push_sms(
                     owned.push(bytes_arg(*p, *n, &format!("pdus[{i}]"))?.to_vec());
                 }
                 let result = c.push_sms(&owned, smsc_included)?;
-                out.write(push_result_to_c(&result));
+                write_out(out, size, push_result_to_c(&result));
                 Ok(())
             })
         }

@@ -40,6 +40,7 @@ pub mod http;
 pub mod intake;
 pub mod listener;
 pub mod logging;
+pub mod notify;
 #[cfg(all(feature = "ofono", target_os = "linux", not(target_os = "android")))]
 pub mod ofono;
 mod provisioning;

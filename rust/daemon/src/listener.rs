@@ -2,6 +2,7 @@
 //! (`LISTEN_FDS`/`LISTEN_PID`, sd_listen_fds(3)) or Android init
 //! (`ANDROID_SOCKET_dmnonced`, the `socket` line of the init `.rc`).
 
+use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -13,15 +14,39 @@ const SD_LISTEN_FDS_START: RawFd = 3;
 /// Android init's environment variable for the socket named `dmnonced`.
 pub const ANDROID_SOCKET_ENV: &str = "ANDROID_SOCKET_dmnonced";
 
-/// Where the listening socket came from.
+/// Where the listening socket came from. An inherited socket carries the
+/// path it is bound to (None: abstract or unnamed), read from the socket
+/// itself: the configured `socket` need not be where the supervisor put it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// We bound this path (and remove it when we stop).
     Bound(PathBuf),
     /// systemd socket activation.
-    Systemd,
+    Systemd(Option<PathBuf>),
     /// Android init.
-    AndroidInit,
+    AndroidInit(Option<PathBuf>),
+}
+
+/// As the log and the `ready` line name it: the path, prefixed by the
+/// supervisor that passed it (`systemd:/run/dmnonced.sock`).
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (by, path) = match self {
+            Origin::Bound(p) => return write!(f, "{}", p.display()),
+            Origin::Systemd(p) => ("systemd", p),
+            Origin::AndroidInit(p) => ("android", p),
+        };
+        match path {
+            Some(p) => write!(f, "{by}:{}", p.display()),
+            None => write!(f, "{by}:(unnamed socket)"),
+        }
+    }
+}
+
+/// The filesystem path `listener` is bound to, if it has one.
+fn bound_path(listener: &UnixListener) -> Option<PathBuf> {
+    let addr = listener.local_addr().ok()?;
+    addr.as_pathname().map(Path::to_path_buf)
 }
 
 /// Why the socket could not be set up.
@@ -72,7 +97,8 @@ pub fn inherited() -> Result<Option<(UnixListener, Origin)>, ListenError> {
                 source,
             }
         })?;
-        return Ok(Some((l, Origin::Systemd)));
+        let path = bound_path(&l);
+        return Ok(Some((l, Origin::Systemd(path))));
     }
     if let Ok(fd) = std::env::var(ANDROID_SOCKET_ENV) {
         std::env::remove_var(ANDROID_SOCKET_ENV);
@@ -84,7 +110,8 @@ pub fn inherited() -> Result<Option<(UnixListener, Origin)>, ListenError> {
             what: ANDROID_SOCKET_ENV,
             source,
         })?;
-        return Ok(Some((l, Origin::AndroidInit)));
+        let path = bound_path(&l);
+        return Ok(Some((l, Origin::AndroidInit(path))));
     }
     Ok(None)
 }

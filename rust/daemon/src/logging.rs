@@ -1,5 +1,6 @@
 //! Logging through `log`: one line per record on stderr (journald picks it
-//! up under systemd), or the Android log with tag `dmnonced`.
+//! up under systemd, with each line's priority: [`journal`]), or the
+//! Android log with tag `dmnonced`.
 //!
 //! What is logged is decided at each call site: server ids, session ids,
 //! outcomes and counts; never a secret, a nonce, a digest or a credential.
@@ -9,6 +10,9 @@
 use std::fmt::{self, Write as _};
 
 use log::LevelFilter;
+
+#[cfg(not(target_os = "android"))]
+mod journal;
 
 /// Outside text (a server id, a client name, a push header, an error that
 /// quotes one) as it may appear in a log line: a `\n` in a server id must
@@ -53,7 +57,13 @@ pub fn level(verbosity: u8) -> LevelFilter {
 /// Installs the logger once; later calls only change the level.
 #[cfg(not(target_os = "android"))]
 pub fn init(verbosity: u8) {
-    static LOGGER: StderrLogger = StderrLogger;
+    static LOGGER: StderrLogger = StderrLogger {
+        journal: std::sync::atomic::AtomicBool::new(false),
+    };
+    LOGGER.journal.store(
+        journal::stderr_is_journal(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let _ = log::set_logger(&LOGGER);
     log::set_max_level(level(verbosity));
 }
@@ -70,7 +80,27 @@ pub fn init(verbosity: u8) {
 }
 
 #[cfg(not(target_os = "android"))]
-struct StderrLogger;
+struct StderrLogger {
+    /// stderr is journald's stream: lines carry their priority.
+    journal: std::sync::atomic::AtomicBool,
+}
+
+/// One record as a line of stderr.
+#[cfg(not(target_os = "android"))]
+fn line(record: &log::Record<'_>, journal: bool) -> String {
+    format!(
+        "{}dmnonced[{}] {:<5} {}: {}\n",
+        if journal {
+            journal::priority_prefix(record.level())
+        } else {
+            ""
+        },
+        std::process::id(),
+        record.level(),
+        record.target(),
+        record.args()
+    )
+}
 
 #[cfg(not(target_os = "android"))]
 impl log::Log for StderrLogger {
@@ -84,14 +114,10 @@ impl log::Log for StderrLogger {
         }
         use std::io::Write;
         // One write per line so lines of concurrent threads do not interleave.
-        let line = format!(
-            "dmnonced[{}] {:<5} {}: {}\n",
-            std::process::id(),
-            record.level(),
-            record.target(),
-            record.args()
-        );
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        let journal = self.journal.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(line(record, journal).as_bytes());
     }
 
     fn flush(&self) {}

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dmnonced::config::{Config, Environment, Overrides};
-use dmnonced::listener::Origin;
 use dmnonced::Daemon;
 
 const USAGE: &str =
@@ -87,17 +86,18 @@ fn main() -> ExitCode {
 }
 
 fn run(config: Config) -> anyhow::Result<()> {
-    let socket = config.socket.clone();
     let daemon = Daemon::start(config)?;
     let stop = daemon.stop_handle()?;
     dmnonced::stop_on_signal(stop)?;
-    let shown = match daemon.origin() {
-        Origin::Bound(p) => p.display().to_string(),
-        Origin::Systemd => format!("systemd:{}", socket.display()),
-        Origin::AndroidInit => "android:dmnonced".to_string(),
-    };
+    let shown = daemon.origin().to_string();
     log::info!("serving control socket {shown}");
     eprintln!("dmnonced ready socket={shown}");
+    // Type=notify: systemd starts what is ordered after us from here on.
+    match dmnonced::notify::notify(&format!("READY=1\nSTATUS=serving {shown}")) {
+        Ok(true) => log::debug!("readiness sent to the service manager"),
+        Ok(false) => {}
+        Err(e) => log::warn!("cannot send readiness to the service manager (NOTIFY_SOCKET): {e}"),
+    }
     daemon.run()?;
     Ok(())
 }

@@ -456,7 +456,10 @@ fn inherited_sockets_from_systemd_and_android_init_are_served() {
         let mut stderr = child.stderr.take().unwrap();
         let mut text = Vec::new();
         let mut b = [0u8; 1];
-        while !String::from_utf8_lossy(&text).contains("ready socket=") {
+        // The whole ready line: it names the socket the daemon serves.
+        while !String::from_utf8_lossy(&text).contains("ready socket=")
+            || text.last() != Some(&b'\n')
+        {
             assert_eq!(
                 stderr.read(&mut b).unwrap(),
                 1,
@@ -465,6 +468,13 @@ fn inherited_sockets_from_systemd_and_android_init_are_served() {
             );
             text.push(b[0]);
         }
+        // The socket it was handed, not the configured --socket.
+        let shown = format!("ready socket={mode}:{}\n", path.display());
+        assert!(
+            String::from_utf8_lossy(&text).contains(&shown),
+            "{mode}: {}",
+            String::from_utf8_lossy(&text)
+        );
         drop(listener);
         let mut c = dmnonce_control::Client::connect(&path).unwrap();
         assert_eq!(c.hello().unwrap().protocol, 1, "{mode}");

@@ -72,6 +72,7 @@ fn flip(path: &Path, offsets: impl IntoIterator<Item = usize>) {
 
 #[test]
 fn flipped_bytes_in_a_data_page_are_recovered() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     populated_store(dir.path(), &key);
@@ -79,15 +80,18 @@ fn flipped_bytes_in_a_data_page_are_recovered() {
     assert!(len >= 4 * 4096, "store has {len} bytes");
     flip(&db_path(dir.path()), [2 * 4096 + 100, 2 * 4096 + 101]);
     assert_recovered(dir.path(), &key);
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
 fn flipped_bytes_in_the_first_page_are_recovered_not_called_wrong_key() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     populated_store(dir.path(), &key);
     flip(&db_path(dir.path()), [40, 41, 42]);
     assert_recovered(dir.path(), &key);
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
@@ -117,6 +121,7 @@ fn store_truncated_to_zero_bytes_is_recovered() {
 
 #[test]
 fn store_replaced_with_garbage_is_recovered() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     populated_store(dir.path(), &key);
@@ -128,10 +133,12 @@ fn store_replaced_with_garbage_is_recovered() {
     // Moved aside byte for byte.
     let moved = files_containing(dir.path(), ".corrupt-");
     assert_eq!(fs::read(&moved[0]).unwrap(), garbage);
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
 fn garbage_with_a_wrong_key_is_refused_and_left_in_place() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     populated_store(dir.path(), &key);
@@ -144,10 +151,12 @@ fn garbage_with_a_wrong_key_is_refused_and_left_in_place() {
     }
     assert_eq!(fs::read(&path).unwrap(), vec![0x5a; 8192]);
     assert!(files_containing(dir.path(), ".corrupt-").is_empty());
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
 fn recovery_twice_in_the_same_second_keeps_both_files() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     populated_store(dir.path(), &key);
@@ -163,6 +172,7 @@ fn recovery_twice_in_the_same_second_keeps_both_files() {
     assert!(moved
         .iter()
         .any(|p| fs::read(p).unwrap() == vec![2u8; 8192]));
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
@@ -177,6 +187,7 @@ fn deleted_store_file_is_treated_as_lost_nonces() {
 
 #[test]
 fn deleted_store_with_a_wrong_key_is_refused() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     populated_store(dir.path(), &key);
@@ -184,6 +195,7 @@ fn deleted_store_with_a_wrong_key_is_refused() {
     let err = Store::open(&db_path(dir.path()), &Key::generate().unwrap(), None, T0).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
     assert!(!db_path(dir.path()).exists());
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]

@@ -113,6 +113,7 @@ fn sqlite3_cli_cannot_read_the_store() {
 
 #[test]
 fn wrong_key_is_refused_and_the_file_is_untouched() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     let (store, _) = open(dir.path(), &key, &[provisioning(SERVER_ID)]);
@@ -146,10 +147,12 @@ fn wrong_key_is_refused_and_the_file_is_untouched() {
             .expose(),
         b"ROTATEDNONCE-0123456789"
     );
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
 fn wrong_key_without_key_check_file_is_still_refused() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     drop(open(dir.path(), &key, &[provisioning(SERVER_ID)]));
@@ -162,10 +165,12 @@ fn wrong_key_without_key_check_file_is_still_refused() {
     let (_, report) = open(dir.path(), &key, &[]);
     assert_eq!(report.outcome, OpenOutcome::Opened);
     assert_eq!(files_containing(dir.path(), ".keycheck").len(), 1);
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
 fn a_plain_sqlite_file_is_not_taken_for_a_store() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(dir.path());
     drop(Store::open_plaintext_for_bench(&path, T0).unwrap());
@@ -173,4 +178,5 @@ fn a_plain_sqlite_file_is_not_taken_for_a_store() {
     let err = Store::open(&path, &Key::generate().unwrap(), None, T0).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
     assert_eq!(fs::read(&path).unwrap(), before);
+    sqlcipher.expect("hmac check failed");
 }

@@ -28,6 +28,7 @@ impl log::Log for Capture {
 
 #[test]
 fn logs_errors_and_debug_output_carry_no_secret() {
+    let sqlcipher = capture_sqlcipher_log();
     static CAPTURE: Capture = Capture;
     log::set_logger(&CAPTURE).unwrap();
     log::set_max_level(log::LevelFilter::Trace);
@@ -112,4 +113,5 @@ fn logs_errors_and_debug_output_carry_no_secret() {
             assert!(!text.contains(s), "{s:?} leaked in: {text}");
         }
     }
+    sqlcipher.expect("hmac check failed");
 }

@@ -91,6 +91,7 @@ fn a_clean_open_of_many_accounts_reads_no_page_it_does_not_need() {
 
 #[test]
 fn a_query_that_meets_a_damaged_page_stops_the_store() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     drop(open(dir.path(), &key, &many()));
@@ -110,6 +111,7 @@ fn a_query_that_meets_a_damaged_page_stops_the_store() {
     drop(store);
     let (_, report) = open(dir.path(), &key, &[]);
     assert!(matches!(report.outcome, OpenOutcome::Recovered { .. }));
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]

@@ -62,6 +62,24 @@ pub enum OfonoError {
     Thread(#[from] std::io::Error),
 }
 
+impl OfonoError {
+    /// Whether the bus is simply absent (no socket, nobody listening), as
+    /// in containers and on systems without D-Bus: an expected state, not a
+    /// fault, which the daemon reports once at info level.
+    pub fn is_no_bus(&self) -> bool {
+        match self {
+            OfonoError::Connect { source, .. } => match source.as_ref() {
+                zbus::Error::Connection(e, _) | zbus::Error::InputOutput(e) => matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                ),
+                _ => false,
+            },
+            OfonoError::Thread(_) => false,
+        }
+    }
+}
+
 /// What happens to a received PDU: the daemon's push intake. Returns a
 /// short outcome name for the log (no secrets, no nonces).
 pub type Intake = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
@@ -406,6 +424,24 @@ mod tests {
         .expect("no bus there");
         assert!(matches!(err, OfonoError::Connect { .. }));
         assert!(err.to_string().contains("unix:path=/nonexistent"));
+        assert!(
+            err.is_no_bus(),
+            "a missing bus socket is the expected absence: {err}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_bus_address_is_a_fault_not_an_absent_bus() {
+        // A configuration mistake is worth a warning at every start.
+        let err = start_agent(
+            "no-such-transport:x=y",
+            Arc::new(|_: &[u8]| String::new()),
+            Vec::new(),
+        )
+        .err()
+        .expect("not an address");
+        assert!(matches!(err, OfonoError::Connect { .. }));
+        assert!(!err.is_no_bus(), "{err}");
     }
 
     #[test]
