@@ -695,7 +695,7 @@ dmnonce_result dmnonce_account_list(struct dmnonce_client *client,
  *
  * `socket_path`: the control socket, or NULL for the default
  * (`$XDG_RUNTIME_DIR/dmnonced.sock`, else `$XDG_STATE_HOME/dmnonce/dmnonced.sock`,
- * else `./dmnonce-state/dmnonced.sock`). On success `*out` receives a new
+ * else `$HOME/.local/state/dmnonce/dmnonced.sock`). On success `*out` receives a new
  * handle; on failure `*out` is set to NULL and `dmnonce_thread_last_error()`
  * says why (`DMNONCE_E_DAEMON_UNAVAILABLE` when nothing listens,
  * `DMNONCE_E_PERMISSION_DENIED` when the daemon refuses this uid).

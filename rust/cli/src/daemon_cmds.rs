@@ -16,43 +16,35 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::input;
+use crate::failure::{self, Kind};
+use crate::{input, secret, socket};
 
-/// Options every daemon subcommand takes (before or after the subcommand).
+/// Options every subcommand takes (before or after the subcommand).
 #[derive(Args, Debug, Clone, Default)]
 pub struct Connection {
-    /// The daemon's control socket (default: $XDG_RUNTIME_DIR/dmnonced.sock,
-    /// else the default state directory's dmnonced.sock).
+    /// The daemon's control socket (default: $DMNONCE_SOCKET, else the
+    /// `socket` of the daemon's configuration file, else the first existing
+    /// of /run/dmnonced.sock, /dev/socket/dmnonced and the per-user socket).
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
-    /// Print results as one JSON object per line.
+    /// The daemon's configuration file, to take its `socket` from (default:
+    /// the installed /etc/dmnonce/dmnonced.toml, if it names one).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print results as one JSON object per line, and errors and warnings
+    /// as one JSON object per line on stderr.
     #[arg(long, global = true)]
     pub json: bool,
 }
 
 impl Connection {
-    fn path(&self) -> PathBuf {
-        if let Some(p) = &self.socket {
-            return p.clone();
-        }
-        let env = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        if let Some(run) = env("XDG_RUNTIME_DIR") {
-            return run.join("dmnonced.sock");
-        }
-        env("XDG_STATE_HOME")
-            .map(|s| s.join("dmnonce"))
-            .unwrap_or_else(|| PathBuf::from("./dmnonce-state"))
-            .join("dmnonced.sock")
-    }
-
     pub(crate) fn connect(&self) -> Result<Client> {
-        // The error's text already names the cause; as a chain it would
-        // repeat it.
-        Client::connect(self.path()).map_err(|e| anyhow::anyhow!("{e}"))
+        let target = socket::resolve(
+            self.socket.as_deref(),
+            self.config.as_deref(),
+            &socket::Surroundings::from_process(),
+        )?;
+        Ok(Client::connect(target.path()?)?)
     }
 }
 
@@ -181,7 +173,7 @@ pub fn push(conn: &Connection, args: &PushArgs) -> Result<ExitCode> {
         PushOutcome::Alert | PushOutcome::ResyncStarted | PushOutcome::FragmentPending => {
             ExitCode::SUCCESS
         }
-        _ => ExitCode::from(1),
+        _ => ExitCode::from(failure::EXIT_NEGATIVE),
     })
 }
 
@@ -253,7 +245,9 @@ fn print_accounts(accounts: &[AccountInfo]) -> Result<()> {
 pub fn account(conn: &Connection, cmd: &AccountCommand) -> Result<ExitCode> {
     match cmd {
         AccountCommand::Add(a) => {
-            let raw = input::read_all(Some(Path::new(&a.secrets_file)), "the secrets file")?;
+            let path = Path::new(&a.secrets_file);
+            secret::warn_if_exposed(path, "the secrets file", conn.json);
+            let raw = input::read_all(Some(path), "the secrets file")?;
             // serde_json's own message quotes the offending value or key,
             // which here may be a password: the protocol crate's redaction
             // (the one the daemon applies to requests) drops it.
@@ -338,7 +332,7 @@ pub fn events(conn: &Connection, args: &EventsArgs) -> Result<ExitCode> {
         let wait = match deadline {
             Some(d) => match d.checked_duration_since(Instant::now()) {
                 Some(left) if !left.is_zero() => Some(left),
-                _ => return Ok(timed_out(seen, args.count)),
+                _ => return Ok(timed_out(conn.json, seen, args.count)),
             },
             None => None,
         };
@@ -349,12 +343,12 @@ pub fn events(conn: &Connection, args: &EventsArgs) -> Result<ExitCode> {
                 writeln!(out, "{}", serde_json::to_value(&event)?)?;
                 out.flush()?;
             }
-            None => return Ok(timed_out(seen, args.count)),
+            None => return Ok(timed_out(conn.json, seen, args.count)),
         }
     }
 }
 
-fn timed_out(seen: u64, count: Option<u64>) -> ExitCode {
+fn timed_out(json: bool, seen: u64, count: Option<u64>) -> ExitCode {
     let enough = match count {
         Some(n) => seen >= n,
         None => seen > 0,
@@ -362,7 +356,7 @@ fn timed_out(seen: u64, count: Option<u64>) -> ExitCode {
     if enough {
         ExitCode::SUCCESS
     } else {
-        eprintln!("dmnoncectl: timed out waiting for events ({seen} received)");
-        ExitCode::from(1)
+        let message = format!("timed out waiting for events ({seen} received)");
+        failure::report_kind(json, Kind::Timeout, &message)
     }
 }

@@ -1,20 +1,21 @@
 //! dmnoncectl: the operator command line of dmnonce.
 //!
 //! Each subcommand lives in its own module; `main` only parses, dispatches
-//! and turns errors into one line on stderr with exit status 2.
+//! and hands failures to `failure`, which owns the exit statuses and the
+//! shape of error output (docs/cli.md).
 
 mod daemon_cmds;
+mod failure;
+mod generate;
 mod input;
 mod json;
 mod pkg0;
 mod secret;
+mod socket;
 mod store_cmds;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use std::process::ExitCode;
-
-/// Exit status for usage errors and malformed input.
-const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
 #[command(name = "dmnoncectl", version, about = "Operator tools for dmnonce")]
@@ -42,6 +43,24 @@ enum Command {
     /// The daemon's store: `store check` reads every page.
     #[command(subcommand)]
     Store(store_cmds::StoreCommand),
+    /// Write man pages and shell completions (for packagers).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
+}
+
+/// clap's error as one line: the problem and its tips ("a similar
+/// subcommand exists: …"), without the usage block that follows.
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let problem: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    let problem = problem.join("; ");
+    let problem = problem.strip_prefix("error: ").unwrap_or(&problem);
+    format!("{problem} (see --help)")
 }
 
 fn main() -> ExitCode {
@@ -53,33 +72,21 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // One line, like every other error of this tool: clap's first
-            // paragraph (the problem), without the usage that follows.
-            let rendered = e.render().to_string();
-            let problem: Vec<&str> = rendered
-                .lines()
-                .take_while(|line| !line.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            let problem = problem.join(" ");
-            let problem = problem.strip_prefix("error: ").unwrap_or(&problem);
-            eprintln!("dmnoncectl: {problem} (see --help)");
-            return ExitCode::from(EXIT_ERROR);
+            // The command line did not parse, so --json is looked for
+            // by hand.
+            let json = std::env::args_os().any(|a| a == "--json");
+            return failure::report_kind(json, failure::Kind::Usage, &one_line(&e));
         }
     };
+    let json = cli.daemon.json;
     let result = match cli.command {
-        Command::Pkg0(command) => pkg0::run(command),
+        Command::Pkg0(command) => pkg0::run(command, json),
         Command::Push(args) => daemon_cmds::push(&cli.daemon, &args),
         Command::Status => daemon_cmds::status(&cli.daemon),
         Command::Account(command) => daemon_cmds::account(&cli.daemon, &command),
         Command::Events(args) => daemon_cmds::events(&cli.daemon, &args),
         Command::Store(command) => store_cmds::run(&cli.daemon, &command),
+        Command::Generate(args) => generate::run(Cli::command(), &args),
     };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("dmnoncectl: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
+    result.unwrap_or_else(|e| failure::report(json, &e))
 }

@@ -1,11 +1,11 @@
 //! `dmnoncectl pkg0`: offline Package #0 tools (build, decode, verify).
 //!
-//! Interface (other tools and tests depend on it; docs/package0.md):
-//! exit 0 on success / accepted, 1 when `verify` rejects, 2 for usage
-//! errors and malformed input, with one line on stderr naming the problem.
-//! Passwords and nonces are never printed.
+//! Interface (other tools and tests depend on it; docs/cli.md and
+//! docs/package0.md): exit 0 on success / accepted, 1 when `verify`
+//! rejects, 2 for usage errors and malformed input, with one line on
+//! stderr naming the problem. Passwords and nonces are never printed.
 
-use crate::{input, json, secret::PasswordArgs};
+use crate::{failure, input, json, secret::PasswordArgs};
 use anyhow::{anyhow, Context as _, Result};
 use clap::{Args, Subcommand};
 use dmnonce_proto::package0::{
@@ -16,12 +16,10 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Exit status of `verify` when no nonce matches.
-const EXIT_REJECTED: u8 = 1;
-
 #[derive(Subcommand)]
 pub enum Pkg0Command {
-    /// Build and sign a Package #0 (server role); raw bytes to stdout or -o.
+    /// Build and sign a Package #0 (server role); raw bytes to stdout or -o
+    /// (with --json: one JSON object, the package in Base64).
     Build(BuildArgs),
     /// Decode a Package #0 and print its fields as one JSON object.
     Decode(DecodeArgs),
@@ -108,15 +106,17 @@ fn decode_hex(flag: &str, text: &str) -> Result<Vec<u8>> {
     })
 }
 
-pub fn run(command: Pkg0Command) -> Result<ExitCode> {
+/// `json`: --json was given. `decode` and `verify` print JSON anyway;
+/// `build` then prints JSON instead of the raw package.
+pub fn run(command: Pkg0Command, json: bool) -> Result<ExitCode> {
     match command {
-        Pkg0Command::Build(args) => build(&args),
+        Pkg0Command::Build(args) => build(&args, json),
         Pkg0Command::Decode(args) => decode(&args),
-        Pkg0Command::Verify(args) => verify_cmd(&args),
+        Pkg0Command::Verify(args) => verify_cmd(&args, json),
     }
 }
 
-fn build(args: &BuildArgs) -> Result<ExitCode> {
+fn build(args: &BuildArgs, json_output: bool) -> Result<ExitCode> {
     let nonce = match (&args.nonce.nonce_hex, args.nonce.default_nonce) {
         (Some(text), _) => decode_hex("--nonce-hex", text)?,
         (None, Some(reading)) => reading.bytes().to_vec(),
@@ -130,13 +130,30 @@ fn build(args: &BuildArgs) -> Result<ExitCode> {
         server_id: args.server_id.clone(),
         vendor: decode_hex("--vendor-hex", &args.vendor_hex)?,
     };
-    let password = args.password.read()?;
+    let password = args.password.read(json_output)?;
     let package = notification
         .sign(&password, &nonce)
         .context("cannot build Package #0")?;
     match &args.output {
-        Some(path) => std::fs::write(path, &package)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &package)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            if json_output {
+                let output = json!(path.display().to_string());
+                println!(
+                    "{}",
+                    json::object(&[("length", json!(package.len())), ("output", output)])
+                );
+            }
+        }
+        // Public fields and a digest, no secret: fine on stdout.
+        None if json_output => {
+            let b64 = json!(dmnonce_control::b64_encode(&package));
+            println!(
+                "{}",
+                json::object(&[("length", json!(package.len())), ("package0_b64", b64)])
+            );
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(&package)
@@ -170,12 +187,12 @@ fn decode(args: &DecodeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode> {
+fn verify_cmd(args: &VerifyArgs, json_output: bool) -> Result<ExitCode> {
     if args.password.uses_stdin() && input::is_stdin(args.input.as_deref()) {
         anyhow::bail!("--password-file - and the Package #0 cannot both come from stdin");
     }
     let nonce = decode_hex("--nonce-hex", &args.nonce_hex)?;
-    let password = args.password.read()?;
+    let password = args.password.read(json_output)?;
     let pkg = read_package(args.input.as_deref())?;
     let verdict = verify(&pkg, &password, &[&nonce], Fallback::default());
     println!(
@@ -189,6 +206,6 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode> {
     Ok(if verdict.is_accepted() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_REJECTED)
+        ExitCode::from(failure::EXIT_NEGATIVE)
     })
 }

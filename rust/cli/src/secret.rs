@@ -1,9 +1,10 @@
 //! Secrets given on the command line or, to keep them out of shell history
 //! and `ps`, read from a file or stdin. Never printed.
 
-use crate::input;
+use crate::{failure, input};
 use anyhow::Result;
 use clap::Args;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// `--password PW` or `--password-file FILE|-` (exactly one).
@@ -28,17 +29,40 @@ impl PasswordArgs {
             .is_some_and(|p| input::is_stdin(Some(p)))
     }
 
-    /// The password bytes.
-    pub fn read(&self) -> Result<Vec<u8>> {
+    /// The password bytes; `json`: warnings as JSON.
+    pub fn read(&self, json: bool) -> Result<Vec<u8>> {
         match (&self.password, &self.password_file) {
             (Some(pw), _) => Ok(pw.as_bytes().to_vec()),
-            (None, Some(path)) => Ok(trim_one_newline(input::read_all(
-                Some(Path::new(path)),
-                "the password file",
-            )?)),
+            (None, Some(path)) => {
+                warn_if_exposed(path, "the password file", json);
+                let bytes = input::read_all(Some(Path::new(path)), "the password file")?;
+                Ok(trim_one_newline(bytes))
+            }
             // clap's group makes one of the two required.
             (None, None) => anyhow::bail!("give --password or --password-file"),
         }
+    }
+}
+
+/// Warns on stderr when a file holding secrets can be read or written by
+/// its group or by others: the secret is then as good as shared. Only
+/// regular files: stdin, pipes and process substitution have no mode worth
+/// the name. The command goes on (the operator may have reasons).
+pub fn warn_if_exposed(path: &Path, what: &str, json: bool) {
+    if input::is_stdin(Some(path)) {
+        return;
+    }
+    let Ok(meta) = std::fs::metadata(path) else {
+        return; // reading it reports the problem
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if meta.is_file() && mode & 0o077 != 0 {
+        let message = format!(
+            "{what} {} has mode {mode:04o}: group or others can read or change it \
+             (chmod 600 it)",
+            path.display()
+        );
+        failure::warn(json, "secrets_file_mode", &message);
     }
 }
 

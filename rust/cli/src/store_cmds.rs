@@ -8,23 +8,21 @@ use clap::Subcommand;
 use dmnonce_control::{Request, StoreCheckResult};
 
 use crate::daemon_cmds::Connection;
+use crate::failure;
 
 /// `dmnoncectl store …`.
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
     /// Check every page's HMAC and the b-tree. Exit 0 healthy, 1 damaged
     /// (the daemon then serves nothing from the store; restart it to set
-    /// the file aside and recover), 2 on errors.
+    /// the file aside and recover).
     Check,
 }
 
 pub fn run(conn: &Connection, cmd: &StoreCommand) -> Result<ExitCode> {
     match cmd {
         StoreCommand::Check => {
-            let value = conn
-                .connect()?
-                .call(&Request::StoreCheck)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let value = conn.connect()?.call(&Request::StoreCheck)?;
             let r: StoreCheckResult = serde_json::from_value(value)?;
             if conn.json {
                 println!("{}", serde_json::to_value(&r)?);
@@ -41,7 +39,7 @@ pub fn run(conn: &Connection, cmd: &StoreCommand) -> Result<ExitCode> {
             Ok(if r.healthy {
                 ExitCode::SUCCESS
             } else {
-                ExitCode::from(1)
+                ExitCode::from(failure::EXIT_NEGATIVE)
             })
         }
     }

@@ -26,9 +26,8 @@ pub struct dmnonce_client {
 }
 
 /// How long a request waits for its answer unless the caller sets another
-/// (`dmnonce_client_set_timeout`): the daemon answers from memory and one
-/// store transaction, so anything slower is a stuck daemon.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// (`dmnonce_client_set_timeout`).
+pub(crate) use dmnonce_control::defaults::REQUEST_TIMEOUT;
 
 thread_local! {
     /// Message of the last failed `dmnonce_connect`/`dmnonce_events_open`
@@ -69,19 +68,11 @@ pub(crate) unsafe fn with_client(
     record(&mut handle.last_error, result)
 }
 
-/// The documented default socket (docs/protocol.md, daemon defaults):
-/// `$XDG_RUNTIME_DIR/dmnonced.sock`, else `<state dir>/dmnonced.sock` with
-/// the state dir `$XDG_STATE_HOME/dmnonce` or `./dmnonce-state`.
+/// The documented default socket of a per-user daemon (docs/protocol.md,
+/// daemon defaults): `$XDG_RUNTIME_DIR/dmnonced.sock`, else in the default
+/// state directory.
 pub(crate) fn default_socket_path() -> PathBuf {
-    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(run) = non_empty("XDG_RUNTIME_DIR") {
-        return PathBuf::from(run).join("dmnonced.sock");
-    }
-    let state = match non_empty("XDG_STATE_HOME") {
-        Some(s) => PathBuf::from(s).join("dmnonce"),
-        None => PathBuf::from("dmnonce-state"),
-    };
-    state.join("dmnonced.sock")
+    dmnonce_control::defaults::UserDirs::from_process().user_socket()
 }
 
 /// The socket to use: the caller's, or the default.
@@ -113,7 +104,7 @@ pub(crate) fn open_path(path: &Path, timeout: Duration) -> Result<Client, Failur
 ///
 /// `socket_path`: the control socket, or NULL for the default
 /// (`$XDG_RUNTIME_DIR/dmnonced.sock`, else `$XDG_STATE_HOME/dmnonce/dmnonced.sock`,
-/// else `./dmnonce-state/dmnonced.sock`). On success `*out` receives a new
+/// else `$HOME/.local/state/dmnonce/dmnonced.sock`). On success `*out` receives a new
 /// handle; on failure `*out` is set to NULL and `dmnonce_thread_last_error()`
 /// says why (`DMNONCE_E_DAEMON_UNAVAILABLE` when nothing listens,
 /// `DMNONCE_E_PERMISSION_DENIED` when the daemon refuses this uid).

@@ -15,10 +15,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
-/// Default time to wait for a response. Requests are answered from memory
-/// and one store transaction, so anything slower means a stuck daemon.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
 #[derive(Debug, Error)]
 pub enum ClientError {
     #[error("cannot connect to dmnonced at {path}: {source} (is the daemon running?)")]
@@ -304,7 +300,7 @@ impl Connection {
         Connection {
             stream,
             frames: FrameReader::default(),
-            timeout: DEFAULT_TIMEOUT,
+            timeout: crate::defaults::REQUEST_TIMEOUT,
         }
     }
 

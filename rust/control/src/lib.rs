@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod defaults;
 mod error;
 mod frame;
 mod message;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dmnonce_control::defaults::UserDirs;
 use dmnonce_proto::DefaultNonce;
 use dmnonce_syncml::SessionIdFormat;
 use serde::de::Error as _;
@@ -344,10 +345,8 @@ fn origin(file: &Option<PathBuf>) -> String {
 /// Where the environment says things go.
 #[derive(Clone, Debug, Default)]
 pub struct Environment {
-    /// `$XDG_STATE_HOME`.
-    pub xdg_state_home: Option<PathBuf>,
-    /// `$XDG_RUNTIME_DIR`.
-    pub xdg_runtime_dir: Option<PathBuf>,
+    /// The XDG directories and `$HOME`.
+    pub dirs: UserDirs,
     /// The daemon's own uid.
     pub uid: u32,
 }
@@ -355,14 +354,8 @@ pub struct Environment {
 impl Environment {
     /// Reads the process environment.
     pub fn from_process() -> Environment {
-        let non_empty = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
         Environment {
-            xdg_state_home: non_empty("XDG_STATE_HOME"),
-            xdg_runtime_dir: non_empty("XDG_RUNTIME_DIR"),
+            dirs: UserDirs::from_process(),
             uid: crate::sys::own_uid(),
         }
     }
@@ -371,16 +364,8 @@ impl Environment {
 impl Config {
     /// The embedded default for an environment.
     pub fn embedded(env: &Environment) -> Config {
-        let state_dir = env
-            .xdg_state_home
-            .as_ref()
-            .map(|d| d.join("dmnonce"))
-            .unwrap_or_else(|| PathBuf::from("./dmnonce-state"));
-        let socket = env
-            .xdg_runtime_dir
-            .as_ref()
-            .map(|d| d.join("dmnonced.sock"))
-            .unwrap_or_else(|| state_dir.join("dmnonced.sock"));
+        let state_dir = env.dirs.state_dir();
+        let socket = env.dirs.socket_in(&state_dir);
         let mut allowed_uids = vec![env.uid, 0];
         allowed_uids.dedup();
         Config {
@@ -413,9 +398,10 @@ impl Config {
         }
         if let Some(socket) = &overrides.socket {
             config.socket = socket.clone();
-        } else if !socket_from_file && env.xdg_runtime_dir.is_none() {
-            // The default socket lives in the state dir: follow a moved one.
-            config.socket = config.state_dir.join("dmnonced.sock");
+        } else if !socket_from_file {
+            // Without XDG_RUNTIME_DIR the default socket lives in the state
+            // dir: follow a moved one.
+            config.socket = env.dirs.socket_in(&config.state_dir);
         }
         config.verbosity = config.verbosity.saturating_add(overrides.verbose).min(4);
         config.validate().map_err(|message| ConfigError::Invalid {
@@ -511,8 +497,11 @@ mod tests {
 
     fn env(state: Option<&str>, runtime: Option<&str>) -> Environment {
         Environment {
-            xdg_state_home: state.map(PathBuf::from),
-            xdg_runtime_dir: runtime.map(PathBuf::from),
+            dirs: UserDirs {
+                state_home: state.map(PathBuf::from),
+                runtime_dir: runtime.map(PathBuf::from),
+                home: Some(PathBuf::from("/h")),
+            },
             uid: 1000,
         }
     }
@@ -524,8 +513,11 @@ mod tests {
         assert_eq!(c.socket, PathBuf::from("/r/dmnonced.sock"));
         assert_eq!(c.allowed_uids, vec![1000, 0]);
         let c = Config::load(&Overrides::default(), &env(None, None)).unwrap();
-        assert_eq!(c.state_dir, PathBuf::from("./dmnonce-state"));
-        assert_eq!(c.socket, PathBuf::from("./dmnonce-state/dmnonced.sock"));
+        assert_eq!(c.state_dir, PathBuf::from("/h/.local/state/dmnonce"));
+        assert_eq!(
+            c.socket,
+            PathBuf::from("/h/.local/state/dmnonce/dmnonced.sock")
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ const USAGE: &str =
     "usage: dmnonced [--config FILE] [--state-dir DIR] [--socket PATH] [-v|--verbose]...\n\
 \n\
 Runs the dmnonce daemon. With no arguments it uses its built-in configuration:\n\
-state in $XDG_STATE_HOME/dmnonce (or ./dmnonce-state), control socket\n\
+state in $XDG_STATE_HOME/dmnonce (or ~/.local/state/dmnonce), control socket\n\
 $XDG_RUNTIME_DIR/dmnonced.sock (or in the state directory), logs on stderr.\n\
 See docs/configuration.md.";
 

@@ -160,7 +160,8 @@ fn stored_nonce_pushes_in_every_form_raise_alerts() {
     let out = d.ctl(&["account", "remove", "--server-id", SERVER_ID], None);
     assert!(out.status.success());
     let out = d.ctl(&["account", "remove", "--server-id", SERVER_ID], None);
-    assert_eq!(out.status.code(), Some(2));
+    // 4: the daemon refused the request (docs/cli.md, "Exit status").
+    assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_account"));
     assert_eq!(d.stop(), Some(0));
     assert!(

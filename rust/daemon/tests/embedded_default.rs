@@ -1,7 +1,7 @@
 //! `dmnonced` with no arguments: the embedded default of
 //! docs/configuration.md ("The embedded default"), as a real process in a
 //! fresh environment. State in `$XDG_STATE_HOME/dmnonce` (else
-//! `./dmnonce-state`), created mode 0700, with `store.key` (32 bytes, mode
+//! `$HOME/.local/state/dmnonce`), created mode 0700, with `store.key` (32 bytes, mode
 //! 0600); control socket `$XDG_RUNTIME_DIR/dmnonced.sock` (else
 //! `<state>/dmnonced.sock`), mode 0600; the ready line on stderr; SIGTERM
 //! stops it with status 0 and removes the socket it bound; a second start
@@ -288,10 +288,12 @@ fn without_xdg_runtime_dir_the_socket_is_in_the_state_directory() {
 }
 
 #[test]
-fn without_xdg_variables_the_state_is_dmnonce_state_in_the_working_directory() {
+fn without_xdg_variables_the_state_is_under_home_never_the_working_directory() {
     let root = tempfile::tempdir().unwrap();
     let env = Env::fresh(root.path(), false, false);
-    let state_dir = env.cwd.join("dmnonce-state");
+    // The XDG default for an unset XDG_STATE_HOME: one store per user,
+    // whichever directory the daemon was started from.
+    let state_dir = env.home.join(".local/state/dmnonce");
     first_and_second_start(&env, &state_dir, &state_dir.join("dmnonced.sock"));
-    assert_empty(&env.home);
+    assert_empty(&env.cwd);
 }

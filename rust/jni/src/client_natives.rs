@@ -39,9 +39,8 @@ impl ClientHandle {
     }
 }
 
-/// Same as the control client's own default: requests are answered from
-/// memory and one store transaction, so anything slower is a stuck daemon.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+// The control client's own default (docs/protocol.md).
+use dmnonce_control::defaults::REQUEST_TIMEOUT as DEFAULT_TIMEOUT;
 
 /// Connection timeout from Java milliseconds (non-positive: the default).
 pub(crate) fn timeout(millis: jlong) -> Duration {
