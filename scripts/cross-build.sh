@@ -17,8 +17,9 @@
 #
 # What makes the device build small (docs/performance.md, "On the device",
 # gives what each step saved):
-# - SQLCipher links the device's libcrypto (feature system-libcrypto; on
-#   Android BoringSSL's) instead of a static OpenSSL;
+# - SQLCipher encrypts with libtomcrypt (feature libtomcrypt) instead of
+#   libcrypto, whose mapping was the largest part of the daemon's memory (a
+#   check after the build refuses a dmnonced that still needs libcrypto);
 # - the release profile is tuned for size: opt-level "s", one codegen unit,
 #   fat LTO (DEVICE_PROFILE below);
 # - the programs abort on a panic (DEVICE_PROGRAMS_PANIC): a panic is a bug,
@@ -37,7 +38,7 @@ cross_export_env "$target"
 DEVICE_PROFILE=(--config 'profile.release.opt-level="s"' --config 'profile.release.codegen-units=1'
     --config 'profile.release.lto="fat"')
 DEVICE_PROGRAMS_PANIC=(--config 'profile.release.panic="abort"')
-FEATURES=(--no-default-features --features dmnonced/ofono,dmnonced/system-libcrypto)
+FEATURES=(--no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt)
 cargo_x() { "$CROSS_CARGO" "$1" --release --locked --target "$target" "${DEVICE_PROFILE[@]}" "${@:2}"; }
 
 cargo_x build "${DEVICE_PROGRAMS_PANIC[@]}" "${FEATURES[@]}" -p dmnonced -p dmnoncectl -p dmnonce-testserver
@@ -46,6 +47,9 @@ out=$(cargo_target_dir)/$target/release
 for f in dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so; do
     [[ -e "$out/$f" ]] || { echo "missing after the build: $out/$f" >&2; exit 1; }
 done
+if "$(cross_gnu_of "$target")-readelf" -d "$out/dmnonced" | grep -q 'NEEDED.*libcrypto'; then
+    echo "$out/dmnonced needs libcrypto: SQLCipher was not built on libtomcrypt" >&2; exit 1
+fi
 echo "built in $out: dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so" >&2
 
 if [[ "$mode" == --tests ]]; then
@@ -54,10 +58,10 @@ if [[ "$mode" == --tests ]]; then
     # and which builds and links far faster than the size-tuned release
     # profile (fat LTO of every test executable). No debug info: the
     # executables are copied into the device's RAM. The store's own tests
-    # take its system-libcrypto backend, as the daemon does.
+    # take its libtomcrypt backend, as the daemon does.
     "$CROSS_CARGO" test --locked --target "$target" --config 'profile.dev.debug=0' \
         --workspace --no-run --tests \
-        --no-default-features --features dmnonced/ofono,dmnonced/system-libcrypto,dmnonce-store/system-libcrypto \
+        --no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt,dmnonce-store/libtomcrypt \
         --message-format=json-render-diagnostics |
         python3 -c '
 import json, os, sys

@@ -65,7 +65,8 @@ cross_install_toolchain() {
     local target=$1 arch gnu
     arch=$(cross_arch_of "$target") || return
     gnu=$(cross_gnu_of "$target")
-    if [[ -x /usr/bin/rustc && -d /usr/lib/rustlib/$target/lib && -e /usr/lib/$gnu/libcrypto.so ]] &&
+    if [[ -x /usr/bin/rustc && -d /usr/lib/rustlib/$target/lib && -e /usr/lib/$gnu/libcrypto.so &&
+        -e /usr/lib/$gnu/libtomcrypt.so ]] &&
         command -v "$gnu-gcc" >/dev/null; then
         return 0
     fi
@@ -74,7 +75,7 @@ cross_install_toolchain() {
     dpkg --print-foreign-architectures | grep -qx "$arch" || { dpkg --add-architecture "$arch"; CROSS_APT_UPDATED=; }
     cross_apt_update
     apt-get install -y -qq --no-install-recommends rustc-web cargo-web "libstd-rust-web-dev:$arch" \
-        "gcc-$gnu" "libc6-dev-$arch-cross" "libssl-dev:$arch" >/dev/null
+        "gcc-$gnu" "libc6-dev-$arch-cross" "libssl-dev:$arch" "libtomcrypt-dev:$arch" >/dev/null
 }
 
 # Exports what cargo needs to build for TARGET with Debian's rustc.
@@ -89,16 +90,21 @@ cross_export_env() {
     export "AR_${target//-/_}=$gnu-ar"
     # rustup's proxies must not answer for rustc/rustdoc inside build scripts.
     export RUSTDOC=/usr/bin/rustdoc
-    # SQLCipher against the device's own libcrypto (libssl-dev:ARCH). Debian
-    # splits its headers between /usr/include/openssl and the multiarch
-    # /usr/include/GNU/openssl; libsqlite3-sys takes one include directory,
-    # so both are joined by symlinks in one (adding /usr/include itself would
-    # put the host's C headers before the cross sysroot's).
+    # SQLCipher's headers from the target's packages: libcrypto's
+    # (libssl-dev:ARCH, for the system-libcrypto backend), which Debian
+    # splits between /usr/include/openssl and the multiarch
+    # /usr/include/GNU/openssl, and libtomcrypt's (libtomcrypt-dev:ARCH, for
+    # the device's libtomcrypt backend). libsqlite3-sys takes one include
+    # directory, so they are joined by symlinks in one (adding /usr/include
+    # itself would put the host's C headers before the cross sysroot's).
     local inc=${CROSS_OPENSSL_INCLUDE_ROOT:-/tmp/dmnonce-cross-openssl}/$gnu
-    if [[ ! -e $inc/openssl/configuration.h ]]; then
+    if [[ ! -e $inc/openssl/configuration.h || ! -e $inc/tomcrypt.h ]]; then
         mkdir -p "$inc/openssl"
         ln -sf /usr/include/openssl/*.h "$inc/openssl/"
         ln -sf "/usr/include/$gnu/openssl/"*.h "$inc/openssl/"
+        ln -sf /usr/include/tomcrypt*.h "$inc/"
     fi
     export "${up}_OPENSSL_INCLUDE_DIR=$inc" "${up}_OPENSSL_LIB_DIR=/usr/lib/$gnu"
+    # The device backend (rust/store/Cargo.toml, feature libtomcrypt).
+    export LIBSQLITE3_FLAGS=-DSQLCIPHER_CRYPTO_LIBTOMCRYPT DMNONCE_TOMCRYPT_LIB_DIR=/usr/lib/$gnu
 }

@@ -85,9 +85,13 @@
 
 // Without a SQLCipher backend rusqlite would link plain SQLite, where
 // `PRAGMA key` is silently ignored: the store would be written unencrypted.
-#[cfg(not(any(feature = "vendored-openssl", feature = "system-libcrypto")))]
+#[cfg(not(any(
+    feature = "vendored-openssl",
+    feature = "system-libcrypto",
+    feature = "libtomcrypt"
+)))]
 compile_error!(
-    "dmnonce-store needs a SQLCipher backend: enable feature `vendored-openssl` or `system-libcrypto`"
+    "dmnonce-store needs a SQLCipher backend: enable feature `vendored-openssl`, `system-libcrypto` or `libtomcrypt`"
 );
 
 mod accounts;

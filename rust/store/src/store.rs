@@ -116,6 +116,13 @@ impl Store {
         })
     }
 
+    /// The crypto library SQLCipher encrypts with (`PRAGMA cipher_provider`:
+    /// "openssl" or "libtomcrypt", as the build's features chose).
+    pub fn cipher_provider(&self) -> Result<String> {
+        let conn = self.lock()?;
+        Ok(conn.query_row("PRAGMA cipher_provider", [], |r| r.get(0))?)
+    }
+
     /// Why the store stopped serving, if it did.
     pub fn damaged(&self) -> Option<String> {
         self.damaged

@@ -1,0 +1,33 @@
+//! The `libtomcrypt` backend (Cargo.toml): libsqlite3-sys compiles
+//! SQLCipher's libtomcrypt provider only when LIBSQLITE3_FLAGS says so, and
+//! otherwise silently takes OpenSSL's; this refuses that mix-up and links
+//! libtomcrypt.
+
+use std::env;
+
+/// The define that selects SQLCipher's libtomcrypt provider.
+const LIBTOMCRYPT_DEFINE: &str = "-DSQLCIPHER_CRYPTO_LIBTOMCRYPT";
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=LIBSQLITE3_FLAGS");
+    println!("cargo:rerun-if-env-changed=DMNONCE_TOMCRYPT_LIB_DIR");
+    if env::var_os("CARGO_FEATURE_LIBTOMCRYPT").is_none() {
+        return;
+    }
+    let flags = env::var("LIBSQLITE3_FLAGS").unwrap_or_default();
+    if !flags.split_whitespace().any(|f| f == LIBTOMCRYPT_DEFINE) {
+        panic!(
+            "feature libtomcrypt needs LIBSQLITE3_FLAGS={LIBTOMCRYPT_DEFINE} in the environment \
+             (libsqlite3-sys would build SQLCipher on OpenSSL otherwise)"
+        );
+    }
+    // Where the target's libtomcrypt is when the linker does not look
+    // there by itself (a cross build: /usr/lib/<triplet>).
+    if let Some(dir) = env::var_os("DMNONCE_TOMCRYPT_LIB_DIR") {
+        println!("cargo:rustc-link-search=native={}", dir.to_string_lossy());
+    }
+    // The shared library: rustc names a dependency's static archive before
+    // libsqlite3-sys's SQLCipher (so the linker would take nothing from it),
+    // but every shared library after all the crates.
+    println!("cargo:rustc-link-lib=dylib=tomcrypt");
+}
