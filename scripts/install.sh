@@ -4,12 +4,14 @@
 #            .so.MAJOR and .so symlinks), static library, header,
 #            pkg-config files
 #   service  dmnonced and dmnoncectl, the systemd units, sysusers.d and
-#            tmpfiles.d files, the configuration (kept when present) and
-#            the documentation the units point at
+#            tmpfiles.d files, the configuration (kept when present), the
+#            documentation the units point at, dmnoncectl's man pages and
+#            its bash, zsh and fish completions
 #   PREFIX=/usr/local scripts/install.sh [lib] [service]   (defaults shown)
 # Variables: PREFIX (/usr/local), BINDIR ($PREFIX/bin), LIBDIR
 # ($PREFIX/lib), INCLUDEDIR ($PREFIX/include), DOCDIR
-# ($PREFIX/share/doc/dmnonce), SYSCONFDIR (/etc for PREFIX=/usr, else
+# ($PREFIX/share/doc/dmnonce), DATADIR ($PREFIX/share: man/man1 and the
+# shells' completion directories below it), SYSCONFDIR (/etc for PREFIX=/usr, else
 # $PREFIX/etc), SYSTEMDDIR ($PREFIX/lib: systemd/system, sysusers.d,
 # tmpfiles.d below it), DESTDIR (staging root, for packagers), PROFILE
 # (release; the test suite uses debug). Build output is found through
@@ -31,6 +33,7 @@ BINDIR=${BINDIR:-$PREFIX/bin}
 LIBDIR=${LIBDIR:-$PREFIX/lib}
 INCLUDEDIR=${INCLUDEDIR:-$PREFIX/include}
 DOCDIR=${DOCDIR:-$PREFIX/share/doc/dmnonce}
+DATADIR=${DATADIR:-$PREFIX/share}
 if [[ $PREFIX == /usr ]]; then SYSCONFDIR=${SYSCONFDIR:-/etc}; else SYSCONFDIR=${SYSCONFDIR:-$PREFIX/etc}; fi
 SYSTEMDDIR=${SYSTEMDDIR:-$PREFIX/lib}
 PROFILE=${PROFILE:-release}
@@ -103,6 +106,18 @@ install_service() {
     # configuration.md).
     install -m 0644 docs/*.md "$DESTDIR$DOCDIR/"
     install -m 0644 packaging/README.md "$DESTDIR$DOCDIR/packaging.md"
+    # Man pages and completions come from dmnoncectl's own definitions
+    # (rust/cli/src/generate.rs), so they match its --help.
+    local gen data=$DESTDIR$DATADIR
+    gen=$(mktemp -d)
+    "$out/dmnoncectl" generate "$gen"
+    install -d "$data/man/man1" "$data/bash-completion/completions" \
+        "$data/zsh/vendor-completions" "$data/fish/vendor_completions.d"
+    install -m 0644 "$gen"/man1/*.1 "$data/man/man1/"
+    install -m 0644 "$gen/completions/dmnoncectl.bash" "$data/bash-completion/completions/dmnoncectl"
+    install -m 0644 "$gen/completions/_dmnoncectl" "$data/zsh/vendor-completions/_dmnoncectl"
+    install -m 0644 "$gen/completions/dmnoncectl.fish" "$data/fish/vendor_completions.d/dmnoncectl.fish"
+    rm -rf "$gen"
     echo "installed dmnonced, dmnoncectl and their service files into $DESTDIR$PREFIX"
 }
 

@@ -87,6 +87,17 @@ for u in "$unit" "$sd/systemd/system/dmnonced.socket"; do
     [[ -n $doc && -f $doc ]] || fail "$(basename "$u"): Documentation= points at '$doc', not installed"
 done
 say "service: binaries, units (ExecStart, Type=notify, Documentation= installed), sysusers.d, tmpfiles.d, configuration"
+# dmnoncectl's man pages and completions, generated from its definitions.
+man=$prefix/share/man/man1
+for page in dmnoncectl dmnoncectl-push dmnoncectl-account; do
+    grep -q '^\.TH' "$man/$page.1" 2>/dev/null || fail "no man page $man/$page.1"
+done
+grep -qF -- '\-\-socket' "$man/dmnoncectl.1" || fail "the man page does not document --socket"
+bash -c "source '$prefix/share/bash-completion/completions/dmnoncectl' && complete -p dmnoncectl" >/dev/null ||
+    fail "the bash completion does not register for dmnoncectl"
+grep -q '#compdef dmnoncectl' "$prefix/share/zsh/vendor-completions/_dmnoncectl" || fail "no zsh completion"
+grep -q 'complete -c dmnoncectl' "$prefix/share/fish/vendor_completions.d/dmnoncectl.fish" || fail "no fish completion"
+say "service: $(ls "$man" | wc -l) man pages, bash/zsh/fish completions"
 if [[ $(id -u) == 0 ]] && command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null; then
     image=$work/image
     mkdir -p "$image/etc"
