@@ -33,9 +33,12 @@ measure_on_device() {
     python3 - "$target" "$(stat -c %s "$tmp/dmnonced.stripped")" "$tmp/device.log" <<'PY'
 import re, statistics, sys
 target, size, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-m, bench, lines = {}, {}, open(log, encoding="utf-8", errors="replace").read().splitlines()
+m, bench, rss_in, lines = {}, {}, {}, open(log, encoding="utf-8", errors="replace").read().splitlines()
 for l in lines:
-    if l.startswith("measure "):
+    if l.startswith("measure rss_in "):
+        _, _, name, kib = l.split()
+        rss_in[name] = int(kib)
+    elif l.startswith("measure "):
         _, k, v = l.split(None, 2)
         m.setdefault(k, []).append(float(v))
 # Criterion: the name, then (same or next line) "time: [low estimate high]".
@@ -69,6 +72,12 @@ for v, b in [("verify/stored", "bare/stored-3md5-2b64"), ("verify/fallback-text"
         row(f"Package #0 {v} / the bare MD5+Base64 work ({b}), same build", f"{a / f:.2f}", "≤ 1.1", a / f <= 1.1)
     else:
         row(f"Package #0 {v} / {b}", "not measured", "≤ 1.1", False)
+print("\nIdle RSS by mapping (first start, /proc/PID/smaps):\n")
+print("| mapping | RSS |")
+print("|---|---|")
+for name, kib in sorted(rss_in.items(), key=lambda e: -e[1]):
+    print(f"| `{name}` | {kib:,} KiB |")
+print(f"| **sum** | **{sum(rss_in.values()):,} KiB** |")
 PY
 }
 

@@ -1,12 +1,20 @@
 //! The `libtomcrypt` backend (Cargo.toml): libsqlite3-sys compiles
 //! SQLCipher's libtomcrypt provider only when LIBSQLITE3_FLAGS says so, and
 //! otherwise silently takes OpenSSL's; this refuses that mix-up and links
-//! libtomcrypt.
+//! libtomcrypt's static archive.
 
 use std::env;
 
 /// The define that selects SQLCipher's libtomcrypt provider.
 const LIBTOMCRYPT_DEFINE: &str = "-DSQLCIPHER_CRYPTO_LIBTOMCRYPT";
+
+/// The archive, linked at the end of every executable that links the store.
+/// rustc names a dependency's `rustc-link-lib` static archive before
+/// libsqlite3-sys's SQLCipher, so the linker would take nothing from it; a
+/// link argument comes after every crate. Static rather than the shared
+/// library: only the objects SQLCipher calls are linked, and no library is
+/// mapped (docs/performance.md, "On the device").
+const LIBTOMCRYPT_LINK_ARG: &str = "-l:libtomcrypt.a";
 
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBSQLITE3_FLAGS");
@@ -21,13 +29,15 @@ fn main() {
              (libsqlite3-sys would build SQLCipher on OpenSSL otherwise)"
         );
     }
-    // Where the target's libtomcrypt is when the linker does not look
+    // Where the target's libtomcrypt.a is when the linker does not look
     // there by itself (a cross build: /usr/lib/<triplet>).
     if let Some(dir) = env::var_os("DMNONCE_TOMCRYPT_LIB_DIR") {
         println!("cargo:rustc-link-search=native={}", dir.to_string_lossy());
     }
-    // The shared library: rustc names a dependency's static archive before
-    // libsqlite3-sys's SQLCipher (so the linker would take nothing from it),
-    // but every shared library after all the crates.
-    println!("cargo:rustc-link-lib=dylib=tomcrypt");
+    // This package's own executables, and (through `links` metadata, as
+    // DEP_DMNONCE_STORE_CRYPTO_LINK_ARG) those of the packages that link
+    // the store: rust/daemon/build.rs.
+    println!("cargo:rustc-link-arg-tests={LIBTOMCRYPT_LINK_ARG}");
+    println!("cargo:rustc-link-arg-benches={LIBTOMCRYPT_LINK_ARG}");
+    println!("cargo:link_arg={LIBTOMCRYPT_LINK_ARG}");
 }

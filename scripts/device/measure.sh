@@ -54,6 +54,12 @@ while [ $i -lt "$RUNS" ]; do
     sleep 2
     out idle_rss_kib "$(status_kib "$DAEMON_PID" VmRSS)"
     out threads_idle "$(ls /proc/$DAEMON_PID/task | wc -l)"
+    # Where the idle RSS goes, once: Rss summed per mapped file (the
+    # program, each library) and per kind of anonymous memory.
+    [ $i -gt 0 ] || awk '
+        /^[0-9a-f]+-[0-9a-f]+ / { n = split($6, p, "/"); name = (NF >= 6) ? p[n] : "[anonymous]" }
+        /^Rss:/ { kib[name] += $2 }
+        END { for (k in kib) if (kib[k] > 0) print "measure rss_in", k, kib[k] }' "/proc/$DAEMON_PID/smaps"
     stop_daemon
     start_timed /tmp/m$i
     out start_existing_ms "$READY_MS"
