@@ -26,6 +26,7 @@ mod cred;
 mod events;
 mod push;
 mod result;
+mod result_message;
 mod sized;
 
 pub use account::*;
