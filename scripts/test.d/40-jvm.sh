@@ -86,6 +86,83 @@ if grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" >/dev/null;
     grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" >&2
     status=1
 fi
+
+# The jar a build other than Soong depends on (scripts/build-jar.sh,
+# android/README.md): the API classes and nothing of the tests or the
+# receiver, the workspace version in the manifest, sources and Javadoc, and
+# usable as a dependency on its own. Checks return 1 instead of exiting, so
+# the production-library check below still runs.
+check_jar() {
+    local paths classes sources javadoc version entry top consumer
+    paths=$(bash scripts/build-jar.sh) || { echo "40-jvm: scripts/build-jar.sh failed" >&2; return 1; }
+    classes=$(sed -n 1p <<<"$paths")
+    sources=$(sed -n 2p <<<"$paths")
+    javadoc=$(sed -n 3p <<<"$paths")
+    jar tf "$classes" >"$out/jar-classes.txt" || return 1
+    grep -qx 'org/dmnonce/DmNonce.class' "$out/jar-classes.txt" ||
+        { echo "40-jvm: $classes lacks org/dmnonce/DmNonce.class" >&2; return 1; }
+    # Every class is one of android/java's (inner classes by their outer
+    # one): nothing from tests/java (NativeTesting, ...) or the receiver.
+    while read -r entry; do
+        top=${entry%.class}
+        top=${top%%\$*}
+        [[ -e "android/java/$top.java" ]] ||
+            { echo "40-jvm: $classes has $entry, which is not a class of android/java" >&2; return 1; }
+    done < <(grep '\.class$' "$out/jar-classes.txt")
+    while read -r entry; do
+        entry=${entry#tests/java/}
+        entry=${entry#android/receiver/java/}
+        if grep -E "^${entry%.java}(\\$.*)?\\.class\$" "$out/jar-classes.txt" >&2; then
+            echo "40-jvm: $classes has a class of tests/java or android/receiver (above)" >&2
+            return 1
+        fi
+    done < <(find tests/java android/receiver/java -name '*.java')
+    if grep NativeTesting "$out/jar-classes.txt" >&2; then
+        echo "40-jvm: $classes has the test-only NativeTesting" >&2
+        return 1
+    fi
+    version=$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "dmnonce-jni"))')
+    unzip -p "$classes" META-INF/MANIFEST.MF | tr -d '\r' | grep -qx "Implementation-Version: $version" ||
+        { echo "40-jvm: $classes manifest lacks Implementation-Version: $version" >&2; return 1; }
+    jar tf "$sources" | grep -qx 'org/dmnonce/DmNonce.java' ||
+        { echo "40-jvm: $sources lacks org/dmnonce/DmNonce.java" >&2; return 1; }
+    jar tf "$javadoc" | grep -qx 'index.html' ||
+        { echo "40-jvm: $javadoc lacks index.html" >&2; return 1; }
+    # A consumer compiled against the jar alone (no sourcepath, no api dir).
+    consumer=$out/jar-consumer
+    mkdir -p "$consumer/src/com/example" "$consumer/classes"
+    cat >"$consumer/src/com/example/Consumer.java" <<'EOF'
+package com.example;
+
+import org.dmnonce.Chal;
+import org.dmnonce.DmNonce;
+import org.dmnonce.DmNonceException;
+import org.dmnonce.Encoding;
+
+final class Consumer {
+    private Consumer() {}
+
+    static String chal(String serverId) throws DmNonceException {
+        try (DmNonce dm = DmNonce.connect(DmNonce.ANDROID_SOCKET)) {
+            Chal chal = dm.issueChal(serverId, Encoding.XML);
+            return chal.fragment();
+        }
+    }
+}
+EOF
+    javac -Xlint:all -Werror --release 11 -implicit:none -sourcepath '' -cp "$classes" -d "$consumer/classes" \
+        "$consumer/src/com/example/Consumer.java" ||
+        { echo "40-jvm: a consumer does not compile against $classes alone" >&2; return 1; }
+    echo "40-jvm: $(basename "$classes") $version: $(grep -c '\.class$' "$out/jar-classes.txt") classes, only android/java's (no test or receiver classes), sources and Javadoc jars; a consumer compiles against it alone"
+}
+if [[ $status -eq 0 ]]; then
+    echo "40-jvm: building dmnonce.jar (scripts/build-jar.sh)"
+    check_jar || status=1
+else
+    echo "40-jvm: JUnit or -Xcheck:jni failed; the jar check (scripts/build-jar.sh) is not run" >&2
+fi
+
 # The library Android.bp ships is built without the "testing" feature: it
 # must not export the test-only entry points (provoked panics and the like).
 cargo build -p dmnonce-jni --locked -q
