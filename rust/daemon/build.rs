@@ -5,7 +5,8 @@
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_DMNONCE_STORE_CRYPTO_LINK_ARG");
     if let Ok(arg) = std::env::var("DEP_DMNONCE_STORE_CRYPTO_LINK_ARG") {
-        println!("cargo:rustc-link-arg-bins={arg}");
-        println!("cargo:rustc-link-arg-tests={arg}");
+        // Every executable: the programs, the integration tests and the
+        // unit tests' harness (which -tests would leave out).
+        println!("cargo:rustc-link-arg={arg}");
     }
 }

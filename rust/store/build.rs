@@ -37,7 +37,7 @@ fn main() {
     // This package's own executables, and (through `links` metadata, as
     // DEP_DMNONCE_STORE_CRYPTO_LINK_ARG) those of the packages that link
     // the store: rust/daemon/build.rs.
-    println!("cargo:rustc-link-arg-tests={LIBTOMCRYPT_LINK_ARG}");
-    println!("cargo:rustc-link-arg-benches={LIBTOMCRYPT_LINK_ARG}");
+    // (Plain rustc-link-arg: -tests would leave out the unit tests' harness.)
+    println!("cargo:rustc-link-arg={LIBTOMCRYPT_LINK_ARG}");
     println!("cargo:link_arg={LIBTOMCRYPT_LINK_ARG}");
 }
