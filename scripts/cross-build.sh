@@ -20,8 +20,9 @@
 # - SQLCipher encrypts with libtomcrypt (feature libtomcrypt) instead of
 #   libcrypto, whose mapping was the largest part of the daemon's memory (a
 #   check after the build refuses a dmnonced that still needs libcrypto);
-# - the release profile is tuned for size: opt-level "s", one codegen unit,
-#   fat LTO (DEVICE_PROFILE below);
+# - the release profile is tuned for size: opt-level "z", one codegen unit,
+#   fat LTO (DEVICE_PROFILE below); the Package #0 path (dmnonce-proto,
+#   md-5) stays at "s", whose speed its bench checks;
 # - the programs abort on a panic (DEVICE_PROGRAMS_PANIC): a panic is a bug,
 #   the store survives a kill at any point (docs/store.md) and init restarts
 #   the daemon. The two libraries keep unwinding, because their C and JNI
@@ -35,8 +36,9 @@ mode=${2:-}
 cross_install_toolchain "$target"
 cross_export_env "$target"
 
-DEVICE_PROFILE=(--config 'profile.release.opt-level="s"' --config 'profile.release.codegen-units=1'
-    --config 'profile.release.lto="fat"')
+DEVICE_PROFILE=(--config 'profile.release.opt-level="z"' --config 'profile.release.codegen-units=1'
+    --config 'profile.release.lto="fat"'
+    --config 'profile.release.package.dmnonce-proto.opt-level="s"' --config 'profile.release.package.md-5.opt-level="s"')
 DEVICE_PROGRAMS_PANIC=(--config 'profile.release.panic="abort"')
 FEATURES=(--no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt)
 cargo_x() { "$CROSS_CARGO" "$1" --release --locked --target "$target" "${DEVICE_PROFILE[@]}" "${@:2}"; }
