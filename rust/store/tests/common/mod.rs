@@ -76,7 +76,16 @@ static SQLCIPHER_LOG: std::sync::OnceLock<SqlcipherLog> = std::sync::OnceLock::n
 /// the setting is global in SQLCipher).
 pub fn capture_sqlcipher_log() -> &'static SqlcipherLog {
     SQLCIPHER_LOG.get_or_init(|| {
-        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        // Cargo's test tmp directory, recorded at build time; a test run
+        // elsewhere (the emulated device runs copies of these executables)
+        // has no such directory and takes the system's.
+        let built_for = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let system = std::env::temp_dir();
+        let tmp = if built_for.is_dir() {
+            built_for
+        } else {
+            system.as_path()
+        };
         let path = tmp.join(format!("sqlcipher-{}.log", std::process::id()));
         // A keyed connection activates SQLCipher, which then picks its
         // default target (stderr) unless one is set; set ours after that.
