@@ -20,8 +20,11 @@ cargo build -q --locked -p dmnonced "${features[@]}" --target-dir "$own"
 cargo build -q --locked -p dmnoncectl
 bin=$own/debug/dmnonced
 ctl=$target/debug/dmnoncectl
-ldd "$bin" | grep -q 'libcrypto\.so' || { say "dmnonced does not link the system libcrypto"; exit 1; }
-ldd "$bin" | grep -q 'libcrypto\.so' && say "links $(ldd "$bin" | grep -o 'libcrypto\.so[^ ]*' | head -n1)"
+# Read whole first: `ldd | grep -q` under pipefail fails when grep's early
+# exit hits ldd with SIGPIPE.
+libs=$(ldd "$bin")
+grep -q 'libcrypto\.so' <<<"$libs" || { say "dmnonced does not link the system libcrypto"; exit 1; }
+say "links $(grep -o 'libcrypto\.so[^ ]*' <<<"$libs" | head -n1)"
 
 work=$(mktemp -d)
 pid=

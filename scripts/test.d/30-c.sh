@@ -53,7 +53,7 @@ cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
 for prog in test_offline test_peer test_daemon test_denied test_closed test_idle test_busy test_store test_abi example_agent; do
     gcc "${cflags[@]}" "tests/c/$prog.c" -L"$lib" -ldmnonce -Wl,-rpath,"$lib" -o "$work/$prog.so"
     gcc "${cflags[@]}" "tests/c/$prog.c" "$lib/libdmnonce.a" "${LIBDMNONCE_NATIVE_LIBS[@]}" -o "$work/$prog.a"
-    if ldd "$work/$prog.a" | grep -q libdmnonce; then
+    if ldd "$work/$prog.a" | grep libdmnonce >/dev/null; then
         say "$prog.a is not statically linked"; exit 1
     fi
 done

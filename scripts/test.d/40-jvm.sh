@@ -123,11 +123,11 @@ check_jar() {
     fi
     version=$(cargo metadata --format-version 1 --no-deps |
         python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "dmnonce-jni"))')
-    unzip -p "$classes" META-INF/MANIFEST.MF | tr -d '\r' | grep -qx "Implementation-Version: $version" ||
+    unzip -p "$classes" META-INF/MANIFEST.MF | tr -d '\r' | grep -x "Implementation-Version: $version" >/dev/null ||
         { echo "40-jvm: $classes manifest lacks Implementation-Version: $version" >&2; return 1; }
-    jar tf "$sources" | grep -qx 'org/dmnonce/DmNonce.java' ||
+    jar tf "$sources" | grep -x 'org/dmnonce/DmNonce.java' >/dev/null ||
         { echo "40-jvm: $sources lacks org/dmnonce/DmNonce.java" >&2; return 1; }
-    jar tf "$javadoc" | grep -qx 'index.html' ||
+    jar tf "$javadoc" | grep -x 'index.html' >/dev/null ||
         { echo "40-jvm: $javadoc lacks index.html" >&2; return 1; }
     # A consumer compiled against the jar alone (no sourcepath, no api dir).
     consumer=$out/jar-consumer
@@ -166,7 +166,7 @@ fi
 # The library Android.bp ships is built without the "testing" feature: it
 # must not export the test-only entry points (provoked panics and the like).
 cargo build -p dmnonce-jni --locked -q
-if jni_symbols "$target/debug/libdmnonce_jni.so" | grep -q NativeTesting; then
+if jni_symbols "$target/debug/libdmnonce_jni.so" | grep NativeTesting >/dev/null; then
     echo "40-jvm: libdmnonce_jni without --features testing exports test entry points" >&2
     status=1
 else
