@@ -99,6 +99,7 @@ pub(crate) unsafe fn read_in<T: Growable>(inp: *const T, name: &str) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::mem::offset_of;
 
     #[repr(C)]
     #[derive(Clone, Copy, Debug, PartialEq)]
@@ -114,12 +115,22 @@ mod tests {
     #[repr(C, align(8))]
     struct Mem([u8; 32]);
 
+    // Where Grown's fields lie in caller memory: struct_size is a size_t,
+    // 4 bytes on a 32-bit target and then padding before the u64s.
+    const SIZE_AT: std::ops::Range<usize> = 0..size_of::<usize>();
+    const A_AT: std::ops::Range<usize> = offset_of!(Grown, a)..offset_of!(Grown, a) + 8;
+    const B_AT: std::ops::Range<usize> = offset_of!(Grown, b)..offset_of!(Grown, b) + 8;
+    /// An older Grown: struct_size and a.
+    const OLDER: usize = offset_of!(Grown, b);
+    /// A newer Grown: one more u64 after b.
+    const NEWER: usize = size_of::<Grown>() + 8;
+
     #[test]
     fn an_older_callers_output_gets_its_fields_and_nothing_after_them() {
         // An older Grown: struct_size and a, then memory not ours.
         let mut m = Mem([0xa5u8; 32]);
         let mem = &mut m.0;
-        mem[..8].copy_from_slice(&16usize.to_ne_bytes());
+        mem[SIZE_AT].copy_from_slice(&OLDER.to_ne_bytes());
         let out = mem.as_mut_ptr().cast::<Grown>();
         let size = unsafe { out_size(out, "out") }.unwrap();
         unsafe {
@@ -133,10 +144,13 @@ mod tests {
                 },
             )
         };
-        assert_eq!(usize::from_ne_bytes(mem[..8].try_into().unwrap()), 16);
-        assert_eq!(u64::from_ne_bytes(mem[8..16].try_into().unwrap()), 7);
+        assert_eq!(
+            usize::from_ne_bytes(mem[SIZE_AT].try_into().unwrap()),
+            OLDER
+        );
+        assert_eq!(u64::from_ne_bytes(mem[A_AT].try_into().unwrap()), 7);
         assert!(
-            mem[16..].iter().all(|&b| b == 0xa5),
+            mem[OLDER..].iter().all(|&b| b == 0xa5),
             "wrote past the caller's struct"
         );
     }
@@ -179,24 +193,24 @@ mod tests {
     fn inputs_older_count_as_absent_newer_must_be_zero_unset_is_refused() {
         let mut m = Mem([0u8; 32]);
         let mem = &mut m.0;
-        mem[..8].copy_from_slice(&16usize.to_ne_bytes());
-        mem[8..16].copy_from_slice(&5u64.to_ne_bytes());
-        mem[16..24].copy_from_slice(&6u64.to_ne_bytes()); // beyond the older size
+        mem[SIZE_AT].copy_from_slice(&OLDER.to_ne_bytes());
+        mem[A_AT].copy_from_slice(&5u64.to_ne_bytes());
+        mem[B_AT].copy_from_slice(&6u64.to_ne_bytes()); // beyond the older size
         let got = unsafe { read_in(mem.as_ptr().cast::<Grown>(), "spec") }.unwrap();
         assert_eq!((got.a, got.b), (5, 0));
 
-        mem[..8].copy_from_slice(&32usize.to_ne_bytes());
-        mem[24] = 0;
+        mem[SIZE_AT].copy_from_slice(&NEWER.to_ne_bytes());
+        mem[size_of::<Grown>()] = 0;
         assert_eq!(
             unsafe { read_in(mem.as_ptr().cast::<Grown>(), "spec") }
                 .unwrap()
                 .b,
             6
         );
-        mem[24] = 1; // a field this library does not know
+        mem[size_of::<Grown>()] = 1; // a field this library does not know
         assert!(unsafe { read_in(mem.as_ptr().cast::<Grown>(), "spec") }.is_err());
 
-        mem[..8].copy_from_slice(&0usize.to_ne_bytes());
+        mem[SIZE_AT].copy_from_slice(&0usize.to_ne_bytes());
         assert!(unsafe { read_in(mem.as_ptr().cast::<Grown>(), "spec") }.is_err());
         assert!(unsafe { out_size(mem.as_mut_ptr().cast::<Grown>(), "out") }.is_err());
     }
