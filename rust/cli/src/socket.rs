@@ -6,7 +6,7 @@
 //! `dmnonce_control::defaults`, the daemon's own source of them.
 
 use anyhow::{Context as _, Result};
-use dmnonce_control::defaults::{UserDirs, INSTALLED_CONFIGS};
+use dmnonce_control::defaults::{env_path, UserDirs, INSTALLED_CONFIGS};
 use std::path::{Path, PathBuf};
 
 use crate::failure::{Failure, Kind};
@@ -25,9 +25,7 @@ pub struct Surroundings {
 impl Surroundings {
     pub fn from_process() -> Surroundings {
         Surroundings {
-            socket_env: std::env::var_os(SOCKET_ENV)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+            socket_env: env_path(SOCKET_ENV),
             installed_configs: INSTALLED_CONFIGS.iter().map(PathBuf::from).collect(),
             defaults: UserDirs::from_process().socket_candidates().to_vec(),
         }

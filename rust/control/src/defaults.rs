@@ -44,18 +44,21 @@ pub struct UserDirs {
     pub home: Option<PathBuf>,
 }
 
+/// A path from the process environment; an empty value counts as unset
+/// (as the XDG specification says of its variables).
+pub fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 impl UserDirs {
     /// Reads the process environment.
     pub fn from_process() -> UserDirs {
-        let non_empty = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
         UserDirs {
-            state_home: non_empty("XDG_STATE_HOME"),
-            runtime_dir: non_empty("XDG_RUNTIME_DIR"),
-            home: non_empty("HOME"),
+            state_home: env_path("XDG_STATE_HOME"),
+            runtime_dir: env_path("XDG_RUNTIME_DIR"),
+            home: env_path("HOME"),
         }
     }
 
