@@ -66,7 +66,7 @@ cross_install_toolchain() {
     arch=$(cross_arch_of "$target") || return
     gnu=$(cross_gnu_of "$target")
     if [[ -x /usr/bin/rustc && -d /usr/lib/rustlib/$target/lib && -e /usr/lib/$gnu/libcrypto.so &&
-        -e /usr/lib/$gnu/libtomcrypt.so ]] &&
+        -e /usr/lib/$gnu/libtomcrypt.a ]] &&
         command -v "$gnu-gcc" >/dev/null; then
         return 0
     fi
