@@ -10,18 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-# shellcheck source=scripts/lib/target-dir.sh
-source scripts/lib/target-dir.sh
-dbg=$(cargo_target_dir)/debug
-work=$(mktemp -d /tmp/dmnonce-asan.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-say() { printf 'asan-c: %s\n' "$*"; }
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init asan-c
+work=$H_WORK dbg=$H_BIN
 
 if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=address,undefined - -o "$work/probe" 2>/dev/null; then
     say "SKIPPED: gcc cannot link -fsanitize=address,undefined (libasan/libubsan missing)"
@@ -29,6 +21,7 @@ if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=address,undefined - 
 fi
 cargo build --locked -q -p dmnonce-client -p dmnonced -p dmnonce-testserver
 
+# shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
     -fno-sanitize-recover=all -Wall -Wextra -pthread -I"$root/include")
 # The shared library as installed (SONAME libdmnonce.so.0, scripts/lib/libdmnonce.sh).
@@ -51,18 +44,9 @@ else
     say "FAIL test_offline"; sed 's/^/    /' "$work/offline.log" | tail -n 40; status=1
 fi
 
-mkdir -p "$work/ts" "$work/d/state"
-"$dbg/dmnonce-testserver" --listen 127.0.0.1:0 --state "$work/ts" > "$work/ts/out" 2> "$work/ts/err" &
-pids+=($!)
-printf '[ofono]\nenabled = false\n' > "$work/d/dmnonced.toml"
-"$dbg/dmnonced" --config "$work/d/dmnonced.toml" --state-dir "$work/d/state" \
-    --socket "$work/d/d.sock" 2> "$work/d/err" &
-pids+=($!)
-for _ in $(seq 200); do
-    grep -q '^listening http' "$work/ts/out" 2>/dev/null && grep -q 'dmnonced ready' "$work/d/err" 2>/dev/null && break
-    sleep 0.1
-done
-base=$(sed -n 's/^listening //p' "$work/ts/out" | head -n 1)
+harness_start_testserver "$work/ts"
+harness_start_daemon "$work/d"
+base=$H_BASE
 if "$work/test_daemon" "$work/d/d.sock" "$base" "$root/tests/c/dmhelper.py" "$work/d" \
     > "$work/daemon.log" 2>&1; then
     say "PASS test_daemon: $(tail -n 1 "$work/daemon.log")"
