@@ -8,20 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-# shellcheck source=scripts/lib/target-dir.sh
-source scripts/lib/target-dir.sh
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
 # shellcheck source=scripts/lib/libdmnonce.sh
 source scripts/lib/libdmnonce.sh
-dbg=$(cargo_target_dir)/debug
-work=$(mktemp -d /tmp/dmnonce-c.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-say() { printf '30-c: %s\n' "$*"; }
+harness_init 30-c
+work=$H_WORK dbg=$H_BIN
 failed=()
 skipped=()
 
@@ -89,15 +81,6 @@ for link in so a; do
     run "test_peer.$link" "${vg[@]}" "$work/test_peer.$link" "$work/peer-$link"
 done
 
-wait_for() { # file pattern seconds
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 wait_for_file() { # file seconds
     local i
     for ((i = 0; i < $2 * 10; i++)); do
@@ -107,38 +90,19 @@ wait_for_file() { # file seconds
     return 1
 }
 
-start_testserver() { # dir -> sets base
-    mkdir -p "$1"
-    "$dbg/dmnonce-testserver" --listen 127.0.0.1:0 --state "$1" > "$1/out" 2> "$1/err" &
-    pids+=($!)
-    wait_for "$1/out" '^listening http' 20 || { cat "$1/err" >&2; return 1; }
-    base=$(sed -n 's/^listening //p' "$1/out" | head -n 1)
-}
-
-start_daemon() { # dir extra-config -> socket at dir/d.sock
-    mkdir -p "$1/state"
-    # A restart in the same dir: the old log says "ready" too, and the
-    # background job may not have truncated it yet when wait_for looks.
-    rm -f "$1/err"
-    printf '%s\n[ofono]\nenabled = false\n' "$2" > "$1/dmnonced.toml"
-    "$dbg/dmnonced" --config "$1/dmnonced.toml" --state-dir "$1/state" --socket "$1/d.sock" \
-        2> "$1/err" &
-    pids+=($!)
-    wait_for "$1/err" 'dmnonced ready' 20 || { cat "$1/err" >&2; return 1; }
-}
-
 for link in so a; do
     # A fresh server and daemon per run: the test provisions and resyncs.
     d=$work/run-$link
-    start_testserver "$d/ts"
-    start_daemon "$d" ""
+    harness_start_testserver "$d/ts"
+    base=$H_BASE
+    harness_start_daemon "$d" ""
     run "test_daemon.$link" "${vg[@]}" "$work/test_daemon.$link" "$d/d.sock" "$base" \
         "$root/tests/c/dmhelper.py" "$d"
     eval "base_$link=\$base"
 done
 
 # A daemon whose allow-list excludes us.
-start_daemon "$work/denied" "allowed_uids = [4242]"
+harness_start_daemon "$work/denied" "allowed_uids = [4242]"
 for link in so a; do
     run "test_denied.$link" "${vg[@]}" "$work/test_denied.$link" "$work/denied/d.sock"
 done
@@ -146,14 +110,13 @@ done
 # The daemon stops under a connected agent (SIGTERM), then comes back.
 for link in so a; do
     d=$work/closed-$link
-    start_daemon "$d" ""
+    harness_start_daemon "$d" ""
     "${vg[@]}" "$work/test_closed.$link" "$d/d.sock" "$d" > "$work/test_closed.$link.log" 2>&1 &
     tpid=$!
     if wait_for_file "$d/ready" 60; then
-        kill "${pids[-1]}"
-        wait "${pids[-1]}" || true
+        harness_stop "$H_DAEMON_PID"
         if wait_for_file "$d/down-checked" 60; then
-            start_daemon "$d" ""
+            harness_start_daemon "$d" ""
             touch "$d/restarted"
         fi
     fi
@@ -166,13 +129,13 @@ for link in so a; do
 done
 
 # A client handle outlives the daemon's idle timeout.
-start_daemon "$work/idle" "$(printf '[control]\nidle_timeout_ms = 300')"
+harness_start_daemon "$work/idle" "$(printf '[control]\nidle_timeout_ms = 300')"
 for link in so a; do
     run "test_idle.$link" "${vg[@]}" "$work/test_idle.$link" "$work/idle/d.sock"
 done
 
 # A daemon with one connection slot: a second connection is refused (busy).
-start_daemon "$work/busy" "$(printf '[control]\nmax_connections = 1')"
+harness_start_daemon "$work/busy" "$(printf '[control]\nmax_connections = 1')"
 for link in so a; do
     run "test_busy.$link" "${vg[@]}" "$work/test_busy.$link" "$work/busy/d.sock"
 done
@@ -180,7 +143,7 @@ done
 # Another process holds the store's write lock: the daemon's write fails
 # (store) after its 5 s busy timeout, and nothing changes.
 for link in so a; do
-    start_daemon "$work/store-$link" ""
+    harness_start_daemon "$work/store-$link" ""
     run "test_store.$link" "${vg[@]}" "$work/test_store.$link" "$work/store-$link/d.sock" \
         "$work/store-$link/state"
 done
