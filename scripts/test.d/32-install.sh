@@ -15,9 +15,10 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 # shellcheck source=scripts/lib/libdmnonce.sh
 source scripts/lib/libdmnonce.sh
-work=$(mktemp -d /tmp/dmnonce-install.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-say() { printf '32-install: %s\n' "$*"; }
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init 32-install
+work=$H_WORK
 fail() { say "FAIL: $*"; exit 1; }
 
 prefix=$work/prefix
