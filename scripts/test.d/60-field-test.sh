@@ -10,8 +10,10 @@
 # see every scenario.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init 60-field-test
+log=$H_WORK/first-run.log
 bash scripts/field-test.sh --mode auto --fallback-ms 1500 | tee "$log"
 bearer=socket
 command -v busctl >/dev/null && bearer=dbus
