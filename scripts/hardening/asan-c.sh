@@ -47,7 +47,7 @@ fi
 harness_start_testserver "$work/ts"
 harness_start_daemon "$work/d"
 base=$H_BASE
-if "$work/test_daemon" "$work/d/d.sock" "$base" "$root/tests/c/dmhelper.py" "$work/d" \
+if "$work/test_daemon" "$work/d/d.sock" "$base" "$root/scripts/hardening/dmn.py" "$work/d" \
     > "$work/daemon.log" 2>&1; then
     say "PASS test_daemon: $(tail -n 1 "$work/daemon.log")"
 else

@@ -1,6 +1,7 @@
-"""Shared helpers of the hardening scripts (scripts/fault-inject.sh,
-scripts/load.sh): start and stop dmnonced and dmnonce-testserver, speak the
-control protocol (docs/protocol.md) on the Unix socket, drive the test
+"""The one Python peer of the test scripts: the hardening scripts (scripts/fault-inject.sh,
+scripts/load.sh), scripts/field/dm_agent.py and the C tests (tests/c/peer.h, through the
+command line at the end) use it. It starts and stops dmnonced and dmnonce-testserver, speaks the
+control protocol (docs/protocol.md) on the Unix socket, drives the test
 server's admin API, and build Package #0s and credentials the way a server
 would (rust/proto formulas, docs/package0.md and docs/design.md).
 
@@ -16,6 +17,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -32,7 +34,10 @@ def _cargo_debug_dir():
     return os.path.join(json.loads(meta)["target_directory"], "debug")
 
 
-BIN = os.environ.get("DMNONCE_BIN_DIR") or _cargo_debug_dir()
+def bin_dir():
+    """Where the binaries are; asked for only when one is started, so the
+    command line below (the C tests' peer) does not run cargo."""
+    return os.environ.get("DMNONCE_BIN_DIR") or _cargo_debug_dir()
 
 
 def b64(b):
@@ -55,8 +60,37 @@ def package0(server_id, password, nonce, session_id, ui_mode=0, initiator=0, ver
 
 def md5_cred(name, password, nonce):
     """syncml:auth-md5 credential data."""
-    inner = base64.b64encode(md5(name.encode() + b":" + password))
-    return b64(md5(inner + b":" + nonce))
+    return b64(md5(_b64md5_secret(name, password) + b":" + nonce))
+
+
+def _b64md5_secret(name, password):
+    return base64.b64encode(md5(name.encode() + b":" + password))
+
+
+def hmac_header(name, password, nonce, body):
+    """An x-syncml-hmac header value (docs/design.md, credentials)."""
+    mac = b64(md5(_b64md5_secret(name, password) + b":" + nonce + b":" +
+                  base64.b64encode(md5(body))))
+    return f'algorithm=MD5, username="{name}", mac={mac}'
+
+
+def sms_deliver(wsp, parts, ref=0x5A):
+    """SMS-DELIVER TPDUs (3GPP TS 23.040) carrying a WAP push: 8-bit data,
+    UDH with WDP ports 2948/9200 and, when split, 8-bit concatenation."""
+    size = -(-len(wsp) // parts)
+    tpdus = []
+    for i in range(parts):
+        udh = bytes([0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0])
+        if parts > 1:
+            udh += bytes([0x00, 0x03, ref, parts, i + 1])
+        ud = bytes([len(udh)]) + udh + wsp[i * size:(i + 1) * size]
+        tpdus.append(
+            bytes([0x44])  # SMS-DELIVER, more-messages-to-send clear, UDHI
+            + bytes([0x0B, 0x91, 0x44, 0x77, 0x00, 0x11, 0x22, 0xF3])  # +44770011223
+            + bytes([0x00, 0x04])  # PID, DCS 8-bit data
+            + bytes([0x62, 0x11, 0x92, 0x21, 0x43, 0x00, 0x00])  # SCTS
+            + bytes([len(ud)]) + ud)
+    return tpdus
 
 
 class ProtocolError(Exception):
@@ -133,7 +167,7 @@ class Daemon:
         self.socket = socket_path
         self.config = config_path
         self.log_path = log_path
-        self.exe = exe or os.path.join(BIN, "dmnonced")
+        self.exe = exe or os.path.join(bin_dir(), "dmnonced")
         self.proc = None
 
     def spawn(self):
@@ -215,7 +249,7 @@ class TestServer:
     def start(self, timeout=20.0):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, "dmnonce-testserver"), "--listen", self.listen,
+            [os.path.join(bin_dir(), "dmnonce-testserver"), "--listen", self.listen,
              "--state", self.state_dir] + self.extra,
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
@@ -313,3 +347,54 @@ def rss_kib(pid, field="VmHWM"):
     except OSError:
         pass
     return None
+
+
+USAGE = """The C tests' independent peer (tests/c/peer.h runs it):
+  dmn.py md5 USER PASSWORD NONCE_B64           -> Cred/Data text
+  dmn.py hmac USER PASSWORD NONCE_B64 BODY_B64 -> x-syncml-hmac value
+  dmn.py notify BASE_URL CLIENT NONCE WSP OUT  -> Package #0 / WSP PDU to OUT
+  dmn.py device BASE_URL CLIENT                -> resyncs_completed
+  dmn.py sms WSP_FILE PARTS OUT_PREFIX         -> SMS-DELIVER TPDUs OUT_PREFIX.1 ...
+  dmn.py add-device BASE_URL CLIENT SRV_PW CLI_PW (md5, xml)"""
+
+
+def _post(url, doc):
+    req = urllib.request.Request(url, data=json.dumps(doc).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.read()
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "md5":
+        print(md5_cred(argv[2], argv[3].encode(), base64.b64decode(argv[4])))
+    elif cmd == "hmac":
+        print(hmac_header(argv[2], argv[3].encode(), base64.b64decode(argv[4]),
+                          base64.b64decode(argv[5])))
+    elif cmd == "notify":
+        body = _post(argv[2] + "/admin/notify",
+                     {"client_name": argv[3], "nonce": argv[4], "wsp": argv[5] == "wsp"})
+        with open(argv[6], "wb") as f:
+            f.write(body)
+    elif cmd == "device":
+        with urllib.request.urlopen(f"{argv[2]}/admin/devices/{argv[3]}", timeout=10) as resp:
+            print(json.load(resp)["resyncs_completed"])
+    elif cmd == "sms":
+        with open(argv[2], "rb") as f:
+            wsp = f.read()
+        for i, tpdu in enumerate(sms_deliver(wsp, int(argv[3])), start=1):
+            with open(f"{argv[4]}.{i}", "wb") as f:
+                f.write(tpdu)
+    elif cmd == "add-device":
+        _post(argv[2] + "/admin/devices",
+              {"client_name": argv[3], "server_password": argv[4], "client_password": argv[5],
+               "auth_scheme": "md5", "encoding": "xml"})
+    else:
+        print(USAGE, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

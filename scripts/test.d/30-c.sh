@@ -97,7 +97,7 @@ for link in so a; do
     base=$H_BASE
     harness_start_daemon "$d" ""
     run "test_daemon.$link" "${vg[@]}" "$work/test_daemon.$link" "$d/d.sock" "$base" \
-        "$root/tests/c/dmhelper.py" "$d"
+        "$root/scripts/hardening/dmn.py" "$d"
     eval "base_$link=\$base"
 done
 
@@ -156,7 +156,7 @@ export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 cc -Wall -Wextra -Werror tests/c/example_agent.c $(pkg-config --cflags --libs dmnonce) \
     -o "$work/example_agent"
 # shellcheck disable=SC2154
-python3 tests/c/dmhelper.py notify "$base_a" c-agent stored wsp "$work/push.bin"
+python3 scripts/hardening/dmn.py notify "$base_a" c-agent stored wsp "$work/push.bin"
 run example_agent env LD_LIBRARY_PATH="$work/prefix/lib" "${vg[@]}" \
     "$work/example_agent" "$work/push.bin" "$work/run-a/d.sock"
 if [[ " ${failed[*]} " != *" example_agent "* ]] && ! grep -q '^alert from dmnonce-test' "$work/example_agent.log"; then

@@ -1,5 +1,5 @@
 /*
- * The C tests' independent peer: Base64, and tests/c/dmhelper.py (Python
+ * The C tests' independent peer: Base64, and scripts/hardening/dmn.py (Python
  * hashlib credentials, the test server's admin API) run through popen.
  * Needs _POSIX_C_SOURCE >= 2 for popen; HELPER is set by the test's main.
  */
@@ -47,7 +47,7 @@ static inline int helper(char *out, size_t cap, const char *fmt, ...) {
     line[strcspn(line, "\n")] = '\0';
     if (out) snprintf(out, cap, "%s", line);
     /* Only the subcommand: the arguments hold (test) passwords and nonces. */
-    if (status != 0) fprintf(stderr, "dmhelper.py %.*s failed\n", (int)strcspn(args, " "), args);
+    if (status != 0) fprintf(stderr, "dmn.py %.*s failed\n", (int)strcspn(args, " "), args);
     return status;
 }
 

@@ -2,7 +2,7 @@
  * libdmnonce against a real dmnonced and dmnonce-testserver:
  *   test_daemon SOCKET BASE_URL HELPER WORKDIR
  * SOCKET: the daemon's control socket; BASE_URL: http://127.0.0.1:PORT of
- * the test server (server id "dmnonce-test"); HELPER: tests/c/dmhelper.py
+ * the test server (server id "dmnonce-test"); HELPER: scripts/hardening/dmn.py
  * (hashlib credentials, admin API); WORKDIR: scratch directory.
  *
  * Covers: provisioning, credentials checked against Python's hashlib, Chal
