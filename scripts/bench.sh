@@ -9,8 +9,15 @@
 # Besides criterion, two script measurements of the release daemon join the
 # summary (skip them with --no-daemon): control-socket round trips against
 # a bare Unix-socket echo (scripts/hardening/roundtrip.py), and
-# scripts/measure-daemon.sh (start-up, idle RSS, loopback resync session
-# vs a stored-nonce push), when that script exists.
+# scripts/measure-daemon.sh (start-up, idle RSS, 100 loopback resync
+# sessions vs a stored-nonce push, daemon CPU per session). Under valgrind
+# (cachegrind), when installed, the store bench's rotation mode gives the
+# instructions of one rotation, SQLCipher and plain (this machine has no
+# hardware counters for perf stat).
+#
+# The summary opens with issue 16's goals (scripts/lib/bench_goals.py),
+# each row measured against its anchor in the same run, and writes two SVG
+# plots to docs/performance/ (with the doc: not with --no-doc).
 #
 # Usage: scripts/bench.sh [--quick] [--no-doc] [--no-daemon] [PACKAGE...]
 #   --quick      shorter criterion warm-up/measurement (1 s / 3 s): a smoke
@@ -75,7 +82,8 @@ fi
 
 # Marker: estimates newer than this file belong to this run.
 stamp=$(mktemp)
-trap 'rm -f "$stamp"' EXIT
+logs=$(mktemp -d)
+trap 'rm -rf "$stamp" "$logs"' EXIT
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 crit_args=()
@@ -93,7 +101,7 @@ for pair in "${pairs[@]}"; do
         ((keep)) || continue
     fi
     printf '\n=== bench %s --bench %s ===\n' "$pkg" "$bench"
-    if cargo bench -p "$pkg" --bench "$bench" -- "${crit_args[@]}"; then
+    if cargo bench -p "$pkg" --bench "$bench" -- "${crit_args[@]}" 2>&1 | tee "$logs/$pkg-$bench.log"; then
         ran+=("$pkg/$bench")
     else
         echo "bench.sh: $pkg --bench $bench FAILED" >&2
@@ -101,8 +109,42 @@ for pair in "${pairs[@]}"; do
     fi
 done
 
+# Heap allocations of the Package #0 floor (the bench prints them).
+allocations=""
+if [[ -f $logs/dmnonce-proto-package0.log ]]; then
+    allocations=$(sed -n 's/^allocations per 100 calls: floor (bare\/stored-3md5-2b64) \([0-9]*\), verify\/stored \([0-9]*\)$/{"floor": \1, "verify": \2}/p' \
+        "$logs/dmnonce-proto-package0.log")
+fi
+
+# Instructions per rotation: N rotations minus none, under cachegrind.
+rotation_instr=""
+if [[ -f $logs/dmnonce-store-store.log ]] && command -v valgrind >/dev/null; then
+    printf '\n=== rotation instructions (valgrind cachegrind) ===\n'
+    store_bench=$(cargo bench -q --no-run -p dmnonce-store --bench store --message-format=json |
+        python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and "bench" in m["target"]["kind"]:
+        print(m["executable"])')
+    instr() { # KIND N -> user-space instructions of the whole run
+        STORE_BENCH_ROTATIONS="$1:$2" valgrind --tool=cachegrind --cache-sim=no \
+            --cachegrind-out-file=/dev/null "$store_bench" 2>&1 |
+            sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' | tr -d ,
+    }
+    n=200
+    rotation_instr=$(
+        for kind in sqlcipher plain-sqlite; do
+            with=$(instr "$kind" "$n")
+            without=$(instr "$kind" 0)
+            echo "$kind $(((with - without) / n))"
+        done | python3 -c 'import json,sys; print(json.dumps({k: int(v) for k, v in (l.split() for l in sys.stdin)}))'
+    ) || rotation_instr=""
+    echo "instructions per rotation: ${rotation_instr:-not measured}"
+fi
+
 roundtrip=""
 measure=""
+measure_json=$logs/measure.json
 if ((daemon)); then
     printf '\n=== control-socket round trips (release dmnonced) ===\n'
     if cargo build -q --release -p dmnonced &&
@@ -113,8 +155,8 @@ if ((daemon)); then
         failed+=("roundtrip.py")
     fi
     if [[ -x scripts/measure-daemon.sh ]]; then
-        printf '\n=== scripts/measure-daemon.sh 10 ===\n'
-        if measure=$(bash scripts/measure-daemon.sh 10); then
+        printf '\n=== scripts/measure-daemon.sh 10 100 ===\n'
+        if measure=$(MEASURE_JSON=$measure_json bash scripts/measure-daemon.sh 10 100); then
             echo "$measure"
             ran+=("measure-daemon.sh")
         else
@@ -126,9 +168,12 @@ fi
 load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 summary=$(
     STAMP="$stamp" STARTED="$started" RAN="${ran[*]:-}" FAILED="${failed[*]:-}" \
-        ROUNDTRIP="$roundtrip" MEASURE="$measure" \
+        ROUNDTRIP="$roundtrip" MEASURE="$measure" MEASURE_JSON="$measure_json" \
+        ALLOCATIONS="$allocations" ROTATION_INSTR="$rotation_instr" WRITE_DOC="$write_doc" \
         LOADAVG="$load" QUICK="$quick" TARGET_DIR="$target" python3 - <<'PY'
-import json, os, pathlib
+import json, os, pathlib, sys
+sys.path.insert(0, "scripts/lib")
+import bench_goals
 
 root = pathlib.Path(os.environ["TARGET_DIR"]) / "criterion"
 since = os.stat(os.environ["STAMP"]).st_mtime
@@ -230,6 +275,24 @@ if rt:
 if os.environ.get("MEASURE"):
     out.append("**Daemon** (`scripts/measure-daemon.sh 10`, release build, same run; "
                "absolute figures of this machine)\n\n" + os.environ["MEASURE"].strip())
+
+def env_json(name):
+    v = os.environ.get(name, "").strip()
+    return json.loads(v) if v else None
+
+mj = pathlib.Path(os.environ["MEASURE_JSON"])
+daemon = json.loads(mj.read_text()) if os.environ.get("MEASURE") and mj.is_file() else None
+rows, missing = bench_goals.goal_rows(means, rt, daemon, env_json("ROTATION_INSTR"),
+                                      env_json("ALLOCATIONS"))
+goals = ("**Issue 16's goals** (each row against its anchor measured in the same run; "
+         "the last column says whether the goal is met)\n\n"
+         + bench_goals.goal_table(rows, missing))
+if os.environ["WRITE_DOC"] == "1":
+    names = bench_goals.write_plots(rows, means, "docs/performance", os.environ["STARTED"])
+    goals += ("\n\nPlots of this run: " + ", ".join(
+        f"[{n}](performance/{n})" for n in names)
+        + " (each goal's share used; store open time against the number of accounts).")
+out.insert(0, goals)
 
 ran = os.environ["RAN"].split()
 failed = os.environ["FAILED"].split()

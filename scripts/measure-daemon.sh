@@ -4,7 +4,9 @@
 # dmnonce-testserver (push -> resync-finished), next to a stored-nonce push
 # (push -> alert) on the same daemon. Writes a Markdown table on stdout.
 #
-#   scripts/measure-daemon.sh [RUNS]       (default 20)
+#   scripts/measure-daemon.sh [RUNS [SESSIONS]]   (default 20; SESSIONS: resync
+#       sessions per combination, default RUNS)
+#   MEASURE_JSON=FILE: also write the figures as JSON (scripts/bench.sh reads it)
 #   scripts/measure-daemon.sh --target aarch64-unknown-linux-gnu|armv7-unknown-linux-gnueabihf [RUNS]
 #       the device build (scripts/cross-build.sh) on the emulated device
 #       (scripts/emulated-device.sh; the guest side is scripts/device/measure.sh):
@@ -86,6 +88,7 @@ if [[ ${1:-} == --target ]]; then
     exit
 fi
 RUNS="${1:-20}"
+SESSIONS="${2:-$RUNS}"
 cargo build --release -q -p dmnonced -p dmnoncectl -p dmnonce-testserver
 # shellcheck source=scripts/lib/target-dir.sh
 source scripts/lib/target-dir.sh
@@ -98,10 +101,18 @@ strip "$TMP/dmnonced"
 SIZE=$(stat -c %s "$TMP/dmnonced")
 UNSTRIPPED=$(stat -c %s "$BIN/dmnonced")
 
-python3 - "$BIN" "$TMP" "$RUNS" "$SIZE" "$UNSTRIPPED" <<'PY'
+python3 - "$BIN" "$TMP" "$RUNS" "$SIZE" "$UNSTRIPPED" "$SESSIONS" <<'PY'
 import base64, json, os, signal, socket, statistics, subprocess, sys, time
 
 BIN, TMP, RUNS, SIZE, UNSTRIPPED = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+SESSIONS = int(sys.argv[6])
+TICK = os.sysconf("SC_CLK_TCK")
+
+def cpu_s(pid):
+    # utime + stime of the whole process, exited threads included.
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 CONFIG = os.path.join(TMP, "d.toml")
 with open(CONFIG, "w") as f:
     f.write('[ofono]\nenabled = false\n[fallback]\nmax_per_hour = 100000\n')
@@ -182,6 +193,7 @@ p, _ = start(state, sock)
 c = Conn(sock)
 ev = Conn(sock); ev.call({"op": "subscribe"})
 alerts = []
+cpu_per_session = {}
 # The test server has one server id: each combination gets the account in
 # turn (added, measured, removed).
 def run_combo(scheme, enc, server_base, sid):
@@ -189,9 +201,10 @@ def run_combo(scheme, enc, server_base, sid):
     c.call({"op": "account_add", "account": {"server_id": sid, "server_url": server_base + "/dm",
             "client_name": name, "auth_scheme": scheme, "encoding": enc, "policy": "allow",
             "server_password": "sp", "client_password": "cp"}})
-    times = []
-    for i in range(RUNS):
+    times, cpu = [], 0.0
+    for i in range(SESSIONS):
         pkg = admin("/admin/notify", {"client_name": name, "nonce": "text", "wsp": True})
+        c0 = cpu_s(p.pid)
         t0 = time.perf_counter()
         r = c.call({"op": "push", "format": "auto", "data_b64": base64.b64encode(pkg).decode()})
         assert r["outcome"] == "resync_started", r
@@ -202,6 +215,7 @@ def run_combo(scheme, enc, server_base, sid):
             if e["kind"] == "resync-failed":
                 raise RuntimeError(e)
         times.append(time.perf_counter() - t0)
+        cpu += cpu_s(p.pid) - c0
         pkg = admin("/admin/notify", {"client_name": name, "nonce": "stored", "wsp": True})
         t0 = time.perf_counter()
         r = c.call({"op": "push", "format": "auto", "data_b64": base64.b64encode(pkg).decode()})
@@ -210,6 +224,7 @@ def run_combo(scheme, enc, server_base, sid):
             pass
         alerts.append(time.perf_counter() - t0)
     c.call({"op": "account_remove", "server_id": sid})
+    cpu_per_session[f"{scheme}/{enc}"] = cpu / SESSIONS
     return times
 sessions["md5/xml"] = run_combo("md5", "xml", base, "dmnonce-test")
 sessions["hmac/wbxml"] = run_combo("hmac", "wbxml", base, "dmnonce-test")
@@ -224,9 +239,16 @@ print(f"| start to ready, fresh state (key + store created) | {ms(fresh):.1f} ms
 print(f"| start to ready, existing state | {ms(again):.1f} ms |")
 print(f"| idle RSS after start | {statistics.median(rss)/1024:.1f} MiB (min {min(rss)/1024:.1f}, max {max(rss)/1024:.1f}) |")
 for k, v in sessions.items():
-    print(f"| loopback resync session {k} (push -> resync-finished) | {ms(v):.1f} ms |")
+    print(f"| loopback resync session {k} (push -> resync-finished), median of {len(v)} | {ms(v):.1f} ms (min {min(v) * 1000:.1f}) |")
+    print(f"| daemon CPU per resync session {k} (user + system) | {cpu_per_session[k] * 1000:.2f} ms |")
 print(f"| stored-nonce push (push -> alert event) | {ms(alerts):.2f} ms |")
 for k, v in sessions.items():
     print(f"| ratio resync {k} / stored-nonce push | {statistics.median(v)/statistics.median(alerts):.0f} |")
 print(f"| ratio start fresh / start existing | {statistics.median(fresh)/statistics.median(again):.2f} |")
+if os.environ.get("MEASURE_JSON"):
+    with open(os.environ["MEASURE_JSON"], "w") as f:
+        json.dump({"sessions": {k: {"median_ms": ms(v), "min_ms": min(v) * 1000, "n": len(v),
+                                    "daemon_cpu_ms": cpu_per_session[k] * 1000}
+                                for k, v in sessions.items()},
+                   "alert_median_ms": ms(alerts), "alert_n": len(alerts)}, f)
 PY

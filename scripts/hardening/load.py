@@ -13,7 +13,8 @@ mix of pushes and credential requests, while
 - the daemon's VmRSS is sampled every 100 ms (memory must stay bounded).
 
 Reports throughput, latency percentiles per operation, errors by code, the
-canary's latencies and the daemon's peak RSS (VmHWM). Exit status 1 when a
+canary's latencies and the daemon's peak RSS (VmHWM); then `client_cred`
+throughput from 1 and 8 clients beside a bare line echo (same run). Exit status 1 when a
 bound is broken.
 """
 
@@ -23,6 +24,7 @@ import os
 import random
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -248,6 +250,79 @@ def connection_flood(sock_path, n=64):
           f"served again after they closed: {ok}")
     return [] if ok and busy > 0 else [f"connection flood: busy {busy}, served after: {ok}"]
 
+ECHO_SERVER = r"""
+import socketserver, sys
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line)
+            self.wfile.flush()
+socketserver.ThreadingUnixStreamServer.daemon_threads = True
+srv = socketserver.ThreadingUnixStreamServer(sys.argv[1], Echo)
+print("ready", flush=True)
+srv.serve_forever()
+"""
+
+
+def round_trips(sock_path, line, deadline, out_q):
+    """One request in flight on one connection until `deadline`; puts the
+    number of answers."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(sock_path)
+    buf, n = b"", 0
+    while time.monotonic() < deadline:
+        s.sendall(line)
+        while b"\n" not in buf:
+            buf += s.recv(65536)
+        answer, buf = buf.split(b"\n", 1)
+        if b'"ok":false' in answer:
+            raise RuntimeError("client_cred refused")
+        n += 1
+    s.close()
+    out_q.put(n)
+
+
+def rate(sock_path, line, clients, seconds):
+    """Answers per second from `clients` processes, each one request in flight."""
+    q = mp.Queue()
+    deadline = time.monotonic() + seconds
+    procs = [mp.Process(target=round_trips, args=(sock_path, line, deadline, q))
+             for _ in range(clients)]
+    t0 = time.monotonic()
+    for p in procs:
+        p.start()
+    total = sum(q.get(timeout=seconds + 60) for _ in procs)
+    elapsed = time.monotonic() - t0
+    for p in procs:
+        p.join()
+    return total / elapsed
+
+
+def client_cred_scaling(sock_path, work, seconds):
+    """`client_cred` throughput with 1 and 8 clients (one request in flight
+    each), against a bare Unix-socket line echo (threaded Python server, the
+    same client code) measured in the same run. Returns the figures."""
+    import json
+    echo_path = os.path.join(work, "echo.sock")
+    echo = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, echo_path],
+                            stdout=subprocess.PIPE)
+    echo.stdout.readline()
+    cred = (json.dumps({"v": 1, "id": 1, "op": "client_cred", "server_id": SID,
+                        "body_b64": dmn.b64(b"<SyncML/>" * 40)}) + "\n").encode()
+    out = {}
+    try:
+        for clients in (1, 8):
+            e = rate(echo_path, cred, clients, seconds)
+            c = rate(sock_path, cred, clients, seconds)
+            out[clients] = {"client_cred_per_s": c, "echo_per_s": e}
+            print(f"  client_cred, {clients} client(s), one request in flight each: "
+                  f"{c:.0f}/s; bare line echo, same clients: {e:.0f}/s; ratio {c / e:.2f}")
+    finally:
+        echo.kill()
+        echo.wait()
+    return out
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -257,6 +332,8 @@ def main():
     ap.add_argument("--rss-limit-mib", type=float, default=256.0)
     ap.add_argument("--canary-limit-ms", type=float, default=1000.0)
     ap.add_argument("--exe", default=None)
+    ap.add_argument("--cred-seconds", type=float, default=3.0,
+                    help="length of each client_cred throughput measurement (0: skip)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="dmnonce-load-")
@@ -363,6 +440,8 @@ def main():
             failures.append(f"RSS still growing: {rss_mid} KiB -> {rss_end} KiB")
         st = dmn.ctl_call(sock, "status")
         print(f"  daemon counters after the run: {st.get('counters')}")
+        if args.cred_seconds > 0:
+            client_cred_scaling(sock, work, args.cred_seconds)
         failures += abuse(sock)
         failures += connection_flood(sock)
         if d.proc.poll() is not None:

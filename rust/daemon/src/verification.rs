@@ -86,21 +86,12 @@ pub fn confirm_seen(
     nonce: Option<&Nonce>,
     now: UnixTime,
 ) {
-    confirm_secret(shared, server_id, slot, now);
-    if let Some(n) = nonce {
-        if let Err(e) = shared.store.confirm_server_nonce_used(server_id, n, now) {
-            shared.store_failed("the server nonce confirmation", &e);
-        }
-    }
-}
-
-fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: UnixTime) {
     let shown = crate::logging::peer(server_id);
     match shared
         .store
-        .confirm_server_secret_used(server_id, slot, now)
+        .confirm_server_seen(server_id, slot, nonce, now)
     {
-        Ok(dmnonce_store::SecretConfirmation::RetiredPrevious) => {
+        Ok((dmnonce_store::SecretConfirmation::RetiredPrevious, _)) => {
             log::info!("{shown}: server uses its new AuthSecret; the previous one retired");
             // Store first, then the mirror: until then the mirror keeps
             // one secret more, which is the safe side.
@@ -114,7 +105,7 @@ fn confirm_secret(shared: &Shared, server_id: &str, slot: SecretSlot, now: UnixT
                 Err(e) => log::warn!("{shown}: provisioning mirror not updated: {e}"),
             }
         }
-        Ok(dmnonce_store::SecretConfirmation::Unchanged) => {}
-        Err(e) => shared.store_failed("the server secret confirmation", &e),
+        Ok((dmnonce_store::SecretConfirmation::Unchanged, _)) => {}
+        Err(e) => shared.store_failed("the server secret and nonce confirmation", &e),
     }
 }

@@ -15,7 +15,9 @@ use dmnonce_proto::package0::{
     verify, DefaultNonce, Fallback, Notification, Package0, DEFAULT_NONCE_TEXT, DEFAULT_NONCE_ZERO,
 };
 use md5::{Digest as _, Md5};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 const SERVER_ID: &str = "dm.example.net";
@@ -27,19 +29,62 @@ fn signed(nonce: &[u8]) -> Package0 {
     Package0::decode(&n.sign(PASSWORD, nonce).unwrap()).unwrap()
 }
 
-/// The bare operations, with the raw crates: MD5 and Base64 of the halves,
-/// then `finals` MD5s over `B64 ":" nonce ":" B64`.
+/// Counts heap allocations, so the bench can show that the floor (and the
+/// stored-nonce verification) allocate nothing: a floor that allocated
+/// would flatter every ratio against it.
+struct CountingAlloc;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter has no effect on the memory handed out.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Heap allocations made by `f`, which runs 100 times.
+fn allocations(mut f: impl FnMut()) -> u64 {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..100 {
+        f();
+    }
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// Base64 of one raw MD5 into a stack buffer (24 characters).
+fn b64_16(raw: &[u8; 16]) -> [u8; 24] {
+    let mut out = [0u8; 24];
+    let n = B64.encode_slice(raw, &mut out).unwrap();
+    debug_assert_eq!(n, out.len());
+    out
+}
+
+/// The bare operations, with the raw crates and no allocation: MD5 and
+/// Base64 of the halves, then one MD5 per nonce over `B64 ":" nonce ":" B64`.
 fn bare(id_pw: &[u8], trigger: &[u8], nonces: &[&[u8]]) -> [u8; 16] {
-    let b1 = B64.encode(Md5::digest(id_pw));
-    let b2 = B64.encode(Md5::digest(trigger));
+    let b1 = b64_16(&Md5::digest(id_pw).into());
+    let b2 = b64_16(&Md5::digest(trigger).into());
     let mut last = [0u8; 16];
     for nonce in nonces {
         let mut h = Md5::new();
-        h.update(b1.as_bytes());
+        h.update(b1);
         h.update(b":");
         h.update(nonce);
         h.update(b":");
-        h.update(b2.as_bytes());
+        h.update(b2);
         last = h.finalize().into();
     }
     last
@@ -65,6 +110,20 @@ fn benches(c: &mut Criterion) {
     let id_pw = [SERVER_ID.as_bytes(), b":", PASSWORD].concat();
     let trigger = stored.trigger().to_vec();
     let raw_md5: [u8; 16] = Md5::digest(&trigger).into();
+    // Printed for scripts/bench.sh, which reports them beside the ratios.
+    let floor = allocations(|| {
+        black_box(bare(black_box(&id_pw), black_box(&trigger), &[STORED]));
+    });
+    let stored_verify = allocations(|| {
+        black_box(verify(
+            black_box(&stored),
+            PASSWORD,
+            &[STORED],
+            Fallback::default(),
+        ));
+    });
+    println!("allocations per 100 calls: floor (bare/stored-3md5-2b64) {floor}, verify/stored {stored_verify}");
+    assert_eq!(floor, 0, "the floor must not allocate");
 
     let mut g = c.benchmark_group("package0");
     g.bench_function("bare/md5-16B", |b| {
@@ -73,9 +132,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("bare/md5-trigger", |b| {
         b.iter(|| Md5::digest(black_box(&trigger)))
     });
-    g.bench_function("bare/b64-16B", |b| {
-        b.iter(|| B64.encode(black_box(raw_md5)))
-    });
+    g.bench_function("bare/b64-16B", |b| b.iter(|| b64_16(black_box(&raw_md5))));
     g.bench_function("bare/stored-3md5-2b64", |b| {
         b.iter(|| bare(black_box(&id_pw), black_box(&trigger), &[STORED]))
     });

@@ -11,7 +11,9 @@
 //!   iterations), plus the unencrypted open for reference.
 //!
 //! - `open-by-size`: open after a clean stop plus the first query, with 1,
-//!   1,000, 10,000 and 100,000 accounts.
+//!   1,000, 10,000 and 100,000 accounts, encrypted and plain.
+//! - `STORE_BENCH_ROTATIONS=KIND:N` (no criterion): N rotations only, for
+//!   instruction counts under valgrind (see `count_rotations`).
 //!
 //! After the runs, the ratios are printed from criterion's estimates.
 //! Run: `cargo bench -p dmnonce-store --bench store`.
@@ -145,25 +147,36 @@ fn print_ratios() {
 }
 
 /// Start-up cost by store size (issue 16): `Store::open` after a clean stop
-/// plus the first query, for 1 to 100,000 accounts. Constant since the
-/// full-page check runs only after an unclean stop.
+/// plus the first query, for 1 to 100,000 accounts, on the encrypted store
+/// (`N`) and on the unencrypted anchor with the same pragmas (`plain-N`).
+/// Constant since the full-page check runs only after an unclean stop. Each
+/// store is populated once per run, in one transaction (the open's
+/// provisioning).
 fn open_by_size(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let key = Key::generate().unwrap();
     let mut g = c.benchmark_group("open-by-size");
     g.sample_size(20);
     for n in [1usize, 1_000, 10_000, 100_000] {
-        let db = dir.path().join(format!("n{n}.db"));
         let accounts: Vec<AccountProvisioning> = (0..n)
             .map(|i| AccountProvisioning {
                 server_id: format!("bench-{i:06}"),
                 ..provisioning()
             })
             .collect();
+        let db = dir.path().join(format!("n{n}.db"));
+        let plain = dir.path().join(format!("plain-n{n}.db"));
         drop(Store::open(&db, &key, Some(&accounts), NOW).unwrap());
+        drop(Store::open_plaintext_provisioned_for_bench(&plain, &accounts, NOW).unwrap());
         g.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
                 let (s, _) = Store::open(&db, &key, None, NOW).unwrap();
+                s.nonces("bench-000000").unwrap();
+            })
+        });
+        g.bench_function(BenchmarkId::from_parameter(format!("plain-{n}")), |b| {
+            b.iter(|| {
+                let (s, _) = Store::open_plaintext_for_bench(&plain, NOW).unwrap();
                 s.nonces("bench-000000").unwrap();
             })
         });
@@ -171,9 +184,53 @@ fn open_by_size(c: &mut Criterion) {
     g.finish();
 }
 
+/// `STORE_BENCH_ROTATIONS=sqlcipher|plain-sqlite:N`: instead of criterion,
+/// open one store of that kind and make N rotations, nothing else. Run under
+/// `valgrind --tool=cachegrind` with N and with 0, the difference over N is
+/// the instructions of one rotation (scripts/bench.sh does this: this
+/// machine has no hardware counters for `perf stat`).
+fn count_rotations(spec: &str) {
+    let (kind, n) = spec.split_once(':').expect("KIND:N");
+    let n: u64 = n.parse().expect("N");
+    let dir = tempfile::tempdir().unwrap();
+    let store = match kind {
+        "sqlcipher" => {
+            let key = Key::generate().unwrap();
+            Store::open(
+                &dir.path().join("enc.db"),
+                &key,
+                Some(&[provisioning()]),
+                NOW,
+            )
+            .unwrap()
+            .0
+        }
+        "plain-sqlite" => {
+            Store::open_plaintext_provisioned_for_bench(
+                &dir.path().join("plain.db"),
+                &[provisioning()],
+                NOW,
+            )
+            .unwrap()
+            .0
+        }
+        other => panic!("unknown store kind {other}"),
+    };
+    for i in 1..=n {
+        let nonce = Nonce::new(i.to_be_bytes().repeat(2)).unwrap();
+        store
+            .commit_new_server_nonce("bench.example", &nonce, NOW)
+            .unwrap();
+    }
+}
+
 criterion_group!(benches, rotation, open, open_by_size);
 
 fn main() {
+    if let Ok(spec) = std::env::var("STORE_BENCH_ROTATIONS") {
+        count_rotations(&spec);
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
     if !std::env::args().any(|a| a == "--test" || a == "--list") {

@@ -245,6 +245,41 @@ impl Store {
         })
     }
 
+    /// The server was seen authenticating with the secret in `slot` and,
+    /// where the message carried one, the server nonce `used`: both
+    /// two-phase confirmations ([`Store::confirm_server_secret_used`],
+    /// [`Store::confirm_server_nonce_used`]) in one transaction, so that a
+    /// stored-nonce push costs one write transaction, not two.
+    pub fn confirm_server_seen(
+        &self,
+        server_id: &str,
+        slot: SecretSlot,
+        used: Option<&Nonce>,
+        now: UnixTime,
+    ) -> Result<(SecretConfirmation, Option<Confirmation>)> {
+        if slot == SecretSlot::Previous && used.is_none() {
+            // Nothing to retire: no write transaction at all.
+            return Ok((SecretConfirmation::Unchanged, None));
+        }
+        self.write(|tx| {
+            let id = account_id(tx, server_id)?;
+            let secret = match slot {
+                SecretSlot::Previous => SecretConfirmation::Unchanged,
+                SecretSlot::Current => crate::server_secret::retire_previous_in(
+                    tx,
+                    id,
+                    server_id,
+                    crate::server_secret::RETIRED_BY_USE,
+                    now,
+                )?,
+            };
+            let nonce = used
+                .map(|n| confirm_nonce_in(tx, id, server_id, n, now))
+                .transpose()?;
+            Ok((secret, nonce))
+        })
+    }
+
     /// Stores a new client nonce (from the server's `Chal`). One transaction.
     pub fn set_client_nonce(&self, server_id: &str, nonce: &Nonce, now: UnixTime) -> Result<()> {
         self.write(|tx| {

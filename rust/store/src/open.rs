@@ -330,4 +330,15 @@ impl Store {
     pub fn open_plaintext_for_bench(db_path: &Path, now: UnixTime) -> Result<(Store, OpenReport)> {
         Self::open_with_cipher(db_path, &Cipher::Plaintext, None, now)
     }
+
+    /// Benchmarks only: [`Store::open_plaintext_for_bench`] creating the
+    /// `provisioning` accounts in one transaction, as [`Store::open`] does
+    /// (the open-by-size anchor needs 100,000 of them).
+    pub fn open_plaintext_provisioned_for_bench(
+        db_path: &Path,
+        provisioning: &[AccountProvisioning],
+        now: UnixTime,
+    ) -> Result<(Store, OpenReport)> {
+        Self::open_with_cipher(db_path, &Cipher::Plaintext, Some(provisioning), now)
+    }
 }

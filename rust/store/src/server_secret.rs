@@ -16,7 +16,6 @@
 
 use rusqlite::{params, Connection};
 
-use crate::accounts::account_id;
 use crate::{AccountSecrets, AuditEvent, AuthSecret, Result, Store, UnixTime};
 
 /// Which stored server AuthSecret something was verified with.
@@ -104,6 +103,10 @@ pub(crate) fn rotate_in(
     Ok(())
 }
 
+/// The audit detail of a previous server secret retired because the server
+/// used the current one.
+pub(crate) const RETIRED_BY_USE: &str = "server uses the new server secret; previous one retired";
+
 impl Store {
     /// The server was seen authenticating (Package #0 digest, `Cred`, HMAC)
     /// with the secret in `slot`. With the current one, the previous one is
@@ -114,19 +117,8 @@ impl Store {
         slot: SecretSlot,
         now: UnixTime,
     ) -> Result<SecretConfirmation> {
-        if slot == SecretSlot::Previous {
-            return Ok(SecretConfirmation::Unchanged);
-        }
-        self.write(|tx| {
-            let id = account_id(tx, server_id)?;
-            retire_previous_in(
-                tx,
-                id,
-                server_id,
-                "server uses the new server secret; previous one retired",
-                now,
-            )
-        })
+        self.confirm_server_seen(server_id, slot, None, now)
+            .map(|(secret, _)| secret)
     }
 }
 

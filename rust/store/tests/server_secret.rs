@@ -241,7 +241,7 @@ fn a_step_that_saw_the_new_secret_retires_the_old_one_in_its_transaction() {
     assert_eq!(candidates(&store, "s").len(), 2);
     // Seen with the current server nonce, no previous one kept: no change.
     let r = store
-        .commit_resync_seen("s", &step(None), Some(&nonce("S-NEW-1")), None, T0)
+        .commit_resync_seen("s", &step(None), Some(&nonce("N2")), None, T0)
         .unwrap();
     assert_eq!(r, SecretConfirmation::Unchanged);
     assert_eq!(store.nonces("s").unwrap().generation, generation);
@@ -268,4 +268,39 @@ fn a_step_that_saw_the_new_secret_retires_the_old_one_in_its_transaction() {
         .commit_resync_seen("s", &step(None), None, Some(&secret("NEW-1")), T0)
         .unwrap();
     assert_eq!(r, SecretConfirmation::Unchanged);
+}
+
+#[test]
+fn seen_with_the_new_secret_and_nonce_retires_both_in_one_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::generate().unwrap();
+    let (store, _) = open(dir.path(), &key, &[provisioning("s")]);
+    rotate(&store, "s", "NEW-1", SecretSlot::Current).unwrap();
+    // A resync replaces the server nonce; a rotation keeps the previous one.
+    store
+        .commit_new_server_nonce("s", &nonce("N2"), T0)
+        .unwrap();
+    assert_eq!(store.server_nonce_candidates("s").unwrap().len(), 2);
+    // The previous slot proves nothing and, with no nonce, writes nothing.
+    assert_eq!(
+        store
+            .confirm_server_seen("s", SecretSlot::Previous, None, T0)
+            .unwrap(),
+        (SecretConfirmation::Unchanged, None)
+    );
+    assert_eq!(candidates(&store, "s").len(), 2);
+    assert_eq!(
+        store
+            .confirm_server_seen("s", SecretSlot::Current, Some(&nonce("N2")), T0)
+            .unwrap(),
+        (
+            SecretConfirmation::RetiredPrevious,
+            Some(dmnonce_store::Confirmation::RetiredPrevious)
+        )
+    );
+    assert_eq!(
+        candidates(&store, "s"),
+        vec![(SecretSlot::Current, b"NEW-1".to_vec())]
+    );
+    assert_eq!(store.server_nonce_candidates("s").unwrap().len(), 1);
 }
