@@ -13,6 +13,7 @@ mod pkg0;
 mod secret;
 mod socket;
 mod store_cmds;
+mod trace;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum Command {
     /// Provision, list and remove DM accounts in dmnonced.
     #[command(subcommand)]
     Account(daemon_cmds::AccountCommand),
+    /// One account's notifications and resync sessions, from the audit
+    /// log, as a message sequence chart (--text, --svg FILE, --json).
+    Trace(trace::TraceArgs),
     /// Follow dmnonced's events (one JSON object per line).
     Events(daemon_cmds::EventsArgs),
     /// The daemon's store: `store check` reads every page.
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Push(args) => daemon_cmds::push(&cli.daemon, &args),
         Command::Status => daemon_cmds::status(&cli.daemon),
         Command::Account(command) => daemon_cmds::account(&cli.daemon, &command),
+        Command::Trace(args) => trace::run(&cli.daemon, &args),
         Command::Events(args) => daemon_cmds::events(&cli.daemon, &args),
         Command::Store(command) => store_cmds::run(&cli.daemon, &command),
         Command::Generate(args) => generate::run(Cli::command(), &args),

@@ -258,6 +258,15 @@ impl Client {
         Ok(result.accounts)
     }
 
+    /// One page of an account's audit entries after id `after`.
+    pub fn audit(&mut self, server_id: &str, after: i64) -> Result<AuditResult, ClientError> {
+        self.call_typed(&Request::Audit(AuditRequest {
+            server_id: server_id.into(),
+            after,
+            limit: None,
+        }))
+    }
+
     /// Turns this connection into an event stream (empty `kinds` = all).
     pub fn subscribe(mut self, kinds: &[EventKind]) -> Result<EventStream, ClientError> {
         let _: Empty = self.call_typed(&Request::Subscribe(SubscribeRequest {

@@ -17,6 +17,7 @@ pub mod defaults;
 mod error;
 mod frame;
 mod message;
+pub mod trace;
 
 pub use client::{Client, ClientError, EventStream};
 pub use error::{ErrorCode, WireError};

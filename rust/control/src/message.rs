@@ -38,6 +38,8 @@ pub enum Request {
     /// Read every page of the store (HMAC and b-tree). A damaged store stops
     /// serving; the daemon's next start sets it aside and recovers.
     StoreCheck,
+    /// One account's audit entries (what `dmnoncectl trace` draws).
+    Audit(AuditRequest),
     /// Turn this connection into an event stream.
     Subscribe(SubscribeRequest),
 }
@@ -58,6 +60,7 @@ impl Request {
             Request::AccountRemove(_) => "account_remove",
             Request::AccountList => "account_list",
             Request::StoreCheck => "store_check",
+            Request::Audit(_) => "audit",
             Request::Subscribe(_) => "subscribe",
         }
     }
@@ -445,6 +448,41 @@ pub struct StoreCheckResult {
     pub pages: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+}
+
+/// `audit`: the entries of one account with an id above `after`, oldest
+/// first, at most `limit` (the daemon's cap when absent or larger).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRequest {
+    pub server_id: String,
+    #[serde(default)]
+    pub after: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One audit entry as the protocol carries it. `event` is the store's
+/// stable name (`fallback-used`, `session-message`, …); `detail` is text
+/// without secrets or nonces (JSON for `notification` and
+/// `session-message`, see [`crate::trace`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryInfo {
+    pub id: i64,
+    pub at: i64,
+    pub event: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditResult {
+    pub entries: Vec<AuditEntryInfo>,
+    /// The id of the oldest entry the store still keeps (of any account):
+    /// the log is pruned in batches, so what is older is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_kept: Option<i64>,
+    /// More entries follow: ask again with `after` = the last id.
+    #[serde(default)]
+    pub more: bool,
 }
 
 /// An empty successful result (`{}`).

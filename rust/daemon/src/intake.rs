@@ -17,7 +17,7 @@ use dmnonce_push::sms::SmscField;
 use dmnonce_push::{package0_from_any, package0_from_wsp, IntakeError, SmsIntake};
 use dmnonce_store::{DefaultNonceNotification, FallbackVerdict, StoreError, SyncState, UnixTime};
 
-use crate::decision::{decide, AccountFacts, Admission, Decision, Facts};
+use crate::decision::{decide, AccountFacts, Admission, Decision, Dropped, Facts};
 use crate::logging::peer;
 use crate::shared::{lock, now, store_error, Shared, Stats};
 pub use crate::verification::verify_for_account;
@@ -180,6 +180,25 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
         return result(PushOutcome::UnknownAccount);
     };
     let server_id = &view.account.server_id;
+    // Default-nonce verdicts are audited by the store's admission and a
+    // policy refusal by `report`; the others are audited here.
+    let audited = match decision {
+        Decision::Alert { .. } => Some(PushOutcome::Alert),
+        Decision::Drop(d @ (Dropped::Rejected | Dropped::Busy)) => Some(d.outcome()),
+        _ => None,
+    };
+    if let Some(outcome) = audited {
+        crate::trail::notification(
+            shared,
+            server_id,
+            info.session_id,
+            checked.verdict,
+            &checked.nonces,
+            checked.secret,
+            outcome,
+            t,
+        );
+    }
     match decision {
         Decision::Alert { mark_in_sync } => {
             // The server used this nonce and secret: newer current ones

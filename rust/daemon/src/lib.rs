@@ -55,6 +55,7 @@ pub mod state_dir;
 mod store_check;
 #[allow(unsafe_code)]
 mod sys;
+mod trail;
 pub mod verification;
 pub mod vocabulary;
 

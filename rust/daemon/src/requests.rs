@@ -54,11 +54,40 @@ pub fn handle(shared: &Arc<Shared>, request: Request) -> Result<Value, WireError
         }
         Request::AccountList => Ok(json!({ "accounts": accounts(shared)? })),
         Request::StoreCheck => crate::store_check::run(shared),
+        Request::Audit(r) => audit(shared, &r),
         Request::Subscribe(_) => Err(WireError::new(
             ErrorCode::Internal,
             "subscribe is handled by the connection",
         )),
     }
+}
+
+/// Most entries in one `audit` answer: a page stays well under the frame
+/// limit (entries are at most 1 KiB of detail).
+const AUDIT_PAGE: u32 = 200;
+
+fn audit(shared: &Shared, r: &dmnonce_control::AuditRequest) -> Result<Value, WireError> {
+    let limit = r.limit.unwrap_or(AUDIT_PAGE).min(AUDIT_PAGE) as usize;
+    // One more than asked tells whether more follow.
+    let (mut entries, oldest_kept) = shared
+        .store
+        .audit_log_of(&r.server_id, r.after, limit + 1)
+        .map_err(store_error)?;
+    let more = entries.len() > limit;
+    entries.truncate(limit);
+    to_value(dmnonce_control::AuditResult {
+        entries: entries
+            .into_iter()
+            .map(|e| dmnonce_control::AuditEntryInfo {
+                id: e.id,
+                at: e.at.0,
+                event: e.event.as_str().to_owned(),
+                detail: e.detail,
+            })
+            .collect(),
+        oldest_kept,
+        more,
+    })
 }
 
 fn to_value<T: serde::Serialize>(v: T) -> Result<Value, WireError> {

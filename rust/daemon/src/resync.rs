@@ -95,7 +95,8 @@ fn run(shared: &Arc<Shared>, job: Job) {
         server_id: job.server_id().to_owned(),
         session_id: job.session_id,
     });
-    match session(shared, &job) {
+    let mut trail = crate::trail::Trail::new(job.session_id, job.reading);
+    match session(shared, &job, &mut trail) {
         Ok(()) => {
             Stats::bump(&shared.stats.resyncs_finished);
             shared.events.publish(Event::ResyncFinished {
@@ -108,6 +109,16 @@ fn run(shared: &Arc<Shared>, job: Job) {
             );
         }
         Err(End::Stopped) => {
+            // The one place the trail takes a write of its own: a shutdown
+            // has no transaction left to ride on.
+            if let Err(e) = shared.store.append_audit_batch(
+                job.server_id(),
+                dmnonce_store::AuditEvent::SessionMessage,
+                &trail.take(),
+                now(),
+            ) {
+                shared.store_failed("the trail of an interrupted session", &e);
+            }
             log::info!("{shown}: resync session interrupted by shutdown; resumes at next start");
         }
         Err(End::Failed(reason)) => fail(
@@ -116,14 +127,23 @@ fn run(shared: &Arc<Shared>, job: Job) {
             job.pending,
             job.session_id,
             &reason,
+            &trail.take(),
         ),
     }
 }
 
 /// Ends a pending resync for good: in one store transaction the item is
 /// removed, the account `needs-resync` (the nonces stay as last
-/// committed) and the failure audited with its reason; then the event.
-pub(crate) fn fail(shared: &Shared, sid: &str, pending: PendingId, session_id: u16, reason: &str) {
+/// committed) and the failure audited with its reason, after the
+/// session's messages not yet written (`trail`); then the event.
+pub(crate) fn fail(
+    shared: &Shared,
+    sid: &str,
+    pending: PendingId,
+    session_id: u16,
+    reason: &str,
+    trail: &[String],
+) {
     Stats::bump(&shared.stats.resyncs_failed);
     let shown = peer(sid);
     log::warn!(
@@ -131,7 +151,10 @@ pub(crate) fn fail(shared: &Shared, sid: &str, pending: PendingId, session_id: u
         peer(reason)
     );
     let because = format!("session {session_id}: {reason}");
-    if let Err(e) = shared.store.fail_resync(sid, pending, &because, now()) {
+    if let Err(e) = shared
+        .store
+        .fail_resync_traced(sid, pending, &because, trail, now())
+    {
         shared.store_failed("the end of a failed resync session", &e);
     }
     shared.events.publish(Event::ResyncFailed {
@@ -195,12 +218,13 @@ fn params(shared: &Shared, job: &Job) -> Result<(ClientParams, String), End> {
     Ok((p, url))
 }
 
-fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
+fn session(shared: &Arc<Shared>, job: &Job, trail: &mut crate::trail::Trail) -> Result<(), End> {
     let (p, url) = params(shared, job)?;
     let transport =
         crate::http::Transport::new(&shared.config.http).map_err(|e| End::Failed(e.to_string()))?;
     let (mut session, mut out) =
         ClientSession::start(p, random16()?).map_err(|f| End::Failed(f.reason.to_string()))?;
+    trail.sent(&out.body);
     let stopping = || shared.is_stopping();
     for round in 1..=MAX_ROUNDS {
         if shared.is_stopping() {
@@ -222,9 +246,19 @@ fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
             Err(crate::http::HttpError::Stopping) => return Err(End::Stopped),
             Err(e) => return Err(End::Failed(e.to_string())),
         };
-        match session.on_response(&reply.body, reply.hmac_header.as_deref(), random16()?) {
-            Step::Send(next) => out = next,
+        let step = session.on_response(&reply.body, reply.hmac_header.as_deref(), random16()?);
+        let problem = match &step {
+            Step::Failed(f) => Some(f.reason.to_string()),
+            _ => None,
+        };
+        trail.received(&reply.body, problem.as_deref());
+        match step {
+            Step::Send(next) => {
+                trail.sent(&next.body);
+                out = next;
+            }
             Step::CommitThenSend(commit, next) => {
+                trail.sent(&next.body);
                 persist(
                     shared,
                     job,
@@ -232,6 +266,7 @@ fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
                     session.committed(),
                     SyncState::Resyncing,
                     None,
+                    &trail.take(),
                 )?;
                 out = next;
             }
@@ -248,6 +283,7 @@ fn session(shared: &Arc<Shared>, job: &Job) -> Result<(), End> {
                     &outcome.committed,
                     SyncState::InSync,
                     Some(job.pending),
+                    &trail.take(),
                 );
             }
             Step::Failed(f) => return Err(End::Failed(f.reason.to_string())),
@@ -271,6 +307,7 @@ fn persist(
     session: &NonceCommit,
     state: SyncState,
     complete: Option<PendingId>,
+    trail: &[String],
 ) -> Result<(), End> {
     let bad = |what: &str| End::Failed(format!("server sent an unusable {what}"));
     // `confirmed.client_nonce` needs nothing: the store keeps no previous
@@ -312,11 +349,12 @@ fn persist(
     }
     let retired = shared
         .store
-        .commit_resync_seen(
+        .commit_resync_traced(
             job.server_id(),
             &commit,
             seen_nonce.as_ref(),
             seen_secret.as_ref(),
+            trail,
             now(),
         )
         .map_err(|e| End::Failed(format!("store: {e}")))?;
@@ -369,6 +407,7 @@ pub fn resume_pending(shared: &Arc<Shared>) {
                     item.id,
                     0,
                     &format!("stored Package #0 unreadable: {e}"),
+                    &[],
                 );
                 continue;
             }
@@ -381,6 +420,7 @@ pub fn resume_pending(shared: &Arc<Shared>) {
                 item.id,
                 session_id,
                 &format!("given up after {} interrupted attempts", item.attempts),
+                &[],
             );
             continue;
         }
@@ -394,11 +434,19 @@ pub fn resume_pending(shared: &Arc<Shared>) {
                     item.id,
                     session_id,
                     "stored Package #0 no longer verifies with the default nonce",
+                    &[],
                 );
                 continue;
             }
             Err(e) => {
-                fail(shared, &sid, item.id, session_id, &format!("store: {e}"));
+                fail(
+                    shared,
+                    &sid,
+                    item.id,
+                    session_id,
+                    &format!("store: {e}"),
+                    &[],
+                );
                 continue;
             }
         };

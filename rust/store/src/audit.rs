@@ -78,6 +78,12 @@ audit_events! {
     AccountDeleted = "account-deleted",
     /// A pending work item failed an attempt.
     PendingFailed = "pending-failed",
+    /// A Package #0 the daemon decided on (detail: JSON, see
+    /// `dmnonce_control::trace::NotificationRecord`).
+    Notification = "notification",
+    /// One message of a resync session (detail: JSON, see
+    /// `dmnonce_control::trace::MessageRecord`).
+    SessionMessage = "session-message",
     /// An event recorded by the daemon (see the detail).
     Daemon = "daemon",
 }
@@ -120,6 +126,19 @@ pub(crate) fn insert(
     Ok(())
 }
 
+/// [`insert`] of each of `details`, in the caller's transaction.
+pub(crate) fn insert_all(
+    conn: &Connection,
+    server_id: &str,
+    event: AuditEvent,
+    details: &[String],
+    now: UnixTime,
+) -> Result<()> {
+    details
+        .iter()
+        .try_for_each(|d| insert(conn, Some(server_id), event, d, now))
+}
+
 impl Store {
     /// Appends an audit entry. `detail` must not contain secrets, nonces or
     /// digests: it is meant to be shown to operators.
@@ -131,6 +150,63 @@ impl Store {
         now: UnixTime,
     ) -> Result<()> {
         self.write(|tx| insert(tx, server_id, event, detail, now))
+    }
+
+    /// Appends entries of one event for one account in one transaction (a
+    /// session's messages not yet written with a commit of their own).
+    pub fn append_audit_batch(
+        &self,
+        server_id: &str,
+        event: AuditEvent,
+        details: &[String],
+        now: UnixTime,
+    ) -> Result<()> {
+        if details.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| insert_all(tx, server_id, event, details, now))
+    }
+
+    /// The entries of one account with id greater than `after`, oldest
+    /// first, at most `limit`, and the id of the oldest entry kept at all
+    /// (older ones were pruned).
+    pub fn audit_log_of(
+        &self,
+        server_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, Option<i64>)> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|tx| {
+            let oldest: Option<i64> =
+                tx.query_row("SELECT min(id) FROM audit_log", [], |r| r.get(0))?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, at, server_id, event, detail FROM audit_log
+                 WHERE server_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![server_id, after, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            let entries = rows
+                .map(|row| {
+                    let (id, at, server_id, event, detail) = row?;
+                    Ok(AuditEntry {
+                        id,
+                        at: UnixTime(at),
+                        server_id,
+                        event: AuditEvent::from_column(&event)?,
+                        detail,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((entries, oldest))
+        })
     }
 
     /// Audit entries with id greater than `after` (0 for all), oldest first,

@@ -321,8 +321,22 @@ impl Store {
         reason: &str,
         now: UnixTime,
     ) -> Result<()> {
+        self.fail_resync_traced(server_id, pending, reason, &[], now)
+    }
+
+    /// [`Store::fail_resync`] with the session's messages not yet audited
+    /// (`session-message` details), written first in the same transaction.
+    pub fn fail_resync_traced(
+        &self,
+        server_id: &str,
+        pending: PendingId,
+        reason: &str,
+        trail: &[String],
+        now: UnixTime,
+    ) -> Result<()> {
         self.write(|tx| {
             let id = account_id(tx, server_id)?;
+            crate::audit::insert_all(tx, server_id, AuditEvent::SessionMessage, trail, now)?;
             tx.execute(
                 "DELETE FROM pending_work WHERE id = ?1 AND account_id = ?2",
                 params![pending.0, id],
@@ -355,8 +369,24 @@ impl Store {
         seen_secret: Option<&AuthSecret>,
         now: UnixTime,
     ) -> Result<SecretConfirmation> {
+        self.commit_resync_traced(server_id, c, seen_nonce, seen_secret, &[], now)
+    }
+
+    /// [`Store::commit_resync_seen`] with the session's messages up to this
+    /// step (`session-message` details) audited first in the same
+    /// transaction: the trace costs no durable write of its own.
+    pub fn commit_resync_traced(
+        &self,
+        server_id: &str,
+        c: &ResyncCommit,
+        seen_nonce: Option<&Nonce>,
+        seen_secret: Option<&AuthSecret>,
+        trail: &[String],
+        now: UnixTime,
+    ) -> Result<SecretConfirmation> {
         self.write(|tx| {
             let id = account_id(tx, server_id)?;
+            crate::audit::insert_all(tx, server_id, AuditEvent::SessionMessage, trail, now)?;
             let set = read_row(tx, id)?;
             let mut changed = Vec::new();
             if c.client_nonce.is_some() || c.server_nonce.is_some() {
