@@ -188,16 +188,7 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
         _ => None,
     };
     if let Some(outcome) = audited {
-        crate::trail::notification(
-            shared,
-            server_id,
-            info.session_id,
-            checked.verdict,
-            &checked.nonces,
-            checked.secret,
-            outcome,
-            t,
-        );
+        crate::trail::notification(shared, server_id, info.session_id, &checked, outcome, t);
     }
     match decision {
         Decision::Alert { mark_in_sync } => {

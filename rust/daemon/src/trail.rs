@@ -10,10 +10,11 @@
 use dmnonce_control::trace::{Direction, MessageRecord, NonceUse, NotificationRecord};
 use dmnonce_control::PushOutcome;
 use dmnonce_proto::{DefaultNonce, Verdict};
-use dmnonce_store::{AuditEvent, SecretSlot, ServerNonceCandidate, ServerNonceSlot, UnixTime};
+use dmnonce_store::{AuditEvent, ServerNonceSlot, UnixTime};
 use dmnonce_syncml::model::Command;
 
 use crate::shared::Shared;
+use crate::verification::Verification;
 
 /// Audits a decided notification of a known account. Default-nonce
 /// notifications are audited by the store's admission instead, in its
@@ -22,21 +23,22 @@ pub(crate) fn notification(
     shared: &Shared,
     server_id: &str,
     session_id: u16,
-    verdict: Verdict,
-    nonces: &[ServerNonceCandidate],
-    secret: SecretSlot,
+    checked: &Verification,
     outcome: PushOutcome,
     t: UnixTime,
 ) {
-    let (name, matched) = match verdict {
+    let (name, matched) = match checked.verdict {
         Verdict::Stored { index } => {
-            let slot = match nonces.get(index).map(|c| c.slot) {
+            let slot = match checked.nonces.get(index).map(|c| c.slot) {
                 Some(ServerNonceSlot::Previous) => "previous",
                 _ => "current",
             };
             (
                 "stored-nonce",
-                format!("server nonce {slot}, server secret {}", secret.as_str()),
+                format!(
+                    "server nonce {slot}, server secret {}",
+                    checked.secret.as_str()
+                ),
             )
         }
         Verdict::Default(r) => (default_name(r), format!("default nonce {}", r.as_str())),
