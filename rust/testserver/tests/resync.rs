@@ -329,7 +329,7 @@ fn delivery_hook_gets_the_wsp_push_and_the_automatic_fallback() {
         verdict(&pkg, SERVER_PW.as_bytes(), b"lost"),
         Verdict::Default(DefaultNonce::Text)
     );
-    assert!(server.log().contains("falling back to the default nonce"));
+    assert!(server.logs_eventually("falling back to the default nonce"));
 }
 
 #[test]
@@ -522,7 +522,7 @@ fn a_resent_message_gets_the_same_answer_and_no_second_session_step() {
         server.get("/admin/devices/dev-7").json()["resyncs_completed"],
         1
     );
-    assert!(server.log().contains("received again"));
+    assert!(server.logs_eventually("received again"));
 }
 
 #[test]

@@ -65,6 +65,20 @@ impl Server {
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
+
+    /// Whether the server's log comes to hold `needle` within 10 s: its
+    /// stderr is read by a thread, which on a loaded machine may not have
+    /// taken in a line the server wrote before answering.
+    pub fn logs_eventually(&self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.log().contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            thread::sleep(std::time::Duration::from_millis(10));
+        }
+        true
+    }
 }
 
 impl Drop for Server {
