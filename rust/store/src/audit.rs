@@ -184,27 +184,7 @@ impl Store {
                 "SELECT id, at, server_id, event, detail FROM audit_log
                  WHERE server_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![server_id, after, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })?;
-            let entries = rows
-                .map(|row| {
-                    let (id, at, server_id, event, detail) = row?;
-                    Ok(AuditEntry {
-                        id,
-                        at: UnixTime(at),
-                        server_id,
-                        event: AuditEvent::from_column(&event)?,
-                        detail,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let entries = entries_of(&mut stmt, params![server_id, after, limit])?;
             Ok((entries, oldest))
         })
     }
@@ -218,28 +198,36 @@ impl Store {
                 "SELECT id, at, server_id, event, detail FROM audit_log
                  WHERE id > ?1 ORDER BY id LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![after, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })?;
-            rows.map(|row| {
-                let (id, at, server_id, event, detail) = row?;
-                Ok(AuditEntry {
-                    id,
-                    at: UnixTime(at),
-                    server_id,
-                    event: AuditEvent::from_column(&event)?,
-                    detail,
-                })
-            })
-            .collect()
+            entries_of(&mut stmt, params![after, limit])
         })
     }
+}
+
+/// The entries a `SELECT id, at, server_id, event, detail` query yields.
+fn entries_of(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<AuditEntry>> {
+    let rows = stmt.query_map(params, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (id, at, server_id, event, detail) = row?;
+        Ok(AuditEntry {
+            id,
+            at: UnixTime(at),
+            server_id,
+            event: AuditEvent::from_column(&event)?,
+            detail,
+        })
+    })
+    .collect()
 }
 
 #[cfg(test)]
