@@ -22,6 +22,10 @@ have unzip || need+=(unzip)
 have ofonod || need+=(ofono)
 have tshark || need+=(tshark)
 [[ -e /usr/share/java/junit4.jar ]] || need+=(junit4)
+# Screenshots of the trace SVGs (scripts/hardening/trace_svg.py); without
+# recommends chromium brings no font, and the labels would not be drawn.
+have chromium || need+=(chromium)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
 if ((${#need[@]})); then
     echo "installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

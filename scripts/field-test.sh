@@ -6,7 +6,8 @@
 # 127.0.0.1 when namespaces are not permitted. See docs/field-test.md.
 #
 # Usage: scripts/field-test.sh [--mode auto|netns|loopback] [--fallback-ms N]
-#                              [--outage-ms N] [--scenarios LIST] [--keep] [--no-build]
+#                              [--outage-ms N] [--scenarios LIST] [--traces DIR]
+#                              [--keep] [--no-build]
 #   --mode        auto (default): netns when root and `ip netns` works, else loopback
 #   --fallback-ms the server's wait for a session before the default-nonce
 #                 notification (default 1500; a real server would wait minutes)
@@ -21,6 +22,9 @@
 #                 case2 is then left out by default: a backup older than the
 #                 rotation holds the old secret, which no nonce can repair
 #                 (docs/field-test.md)
+#   --traces      where each scenario's `dmnoncectl trace` goes, SCENARIO.svg (the
+#                 message sequence chart) and SCENARIO.json (default: traces/ in
+#                 the work directory, which goes with it unless --keep)
 #   --keep        keep the work directory /tmp/dmnonce-field-test for inspection
 # Prints a timeline, then "field-test: N passed, M failed"; exit 1 on a failure.
 # Idempotent: a run that died leaves namespaces, a veth pair, processes and
@@ -38,7 +42,7 @@ ADDR_DEV=10.231.77.1 ADDR_SRV=10.231.77.2
 SERVER_ID=dmnonce-test CLIENT=field-device
 
 scenarios_given=0
-mode=auto fallback_ms=1500 outage_ms=10000 keep=0 build=1 scheme=md5 encoding=xml bearer=socket rotate=()
+mode=auto fallback_ms=1500 outage_ms=10000 keep=0 build=1 traces= scheme=md5 encoding=xml bearer=socket rotate=()
 scenarios=case1,case2,linkdown,replay,restart
 while (($#)); do
     case $1 in
@@ -50,9 +54,10 @@ while (($#)); do
     --encoding) encoding=$2; shift 2 ;;
     --bearer) bearer=$2; shift 2 ;;
     --rotate-secret) rotate=(--rotate-secret); shift ;;
+    --traces) traces=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "field-test: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -107,6 +112,8 @@ done
 cleanup # leftovers of a run that died: processes, namespaces, veth pair
 rm -rf "$RUN"
 mkdir -p "$RUN"/{server,device,captured}
+traces=${traces:-$RUN/traces}
+mkdir -p "$traces"
 chmod 700 "$RUN"
 echo $$ >"$RUN/owner"
 : >"$RUN/timeline.log"
@@ -423,6 +430,20 @@ check_in_step() {
 resyncs() { device_info | json_field resyncs_completed; }
 figure() { echo "$1 $2" >>"$RUN/figures"; say figure "$1: first notification to both sides in step: $2 ms"; }
 
+# Each scenario's trace: the account's audit entries after the last one
+# before it started (trace_after), drawn by dmnoncectl.
+trace_after=0
+last_audit_id() {
+    ctl --json trace --server-id "$SERVER_ID" | grep -o '"id":[0-9]*' | tail -n1 | cut -d: -f2
+}
+draw_trace() { # draw_trace SCENARIO
+    if ctl --json trace --server-id "$SERVER_ID" --after "$trace_after" --svg "$traces/$1.svg" >"$traces/$1.json"; then
+        say trace "$1: $traces/$1.svg"
+    else
+        say trace "$1: no trace (dmnoncectl trace failed)"
+    fi
+}
+
 fail_reason=""
 expect() { # expect DESCRIPTION COMMAND...
     local what=$1; shift
@@ -434,6 +455,7 @@ scenario_case1() {
     banner "case 1: the device loses its nonces (data wipe / firmware update)"
     stop_device
     rm -rf "$RUN/device/state"
+    trace_after=0 # the new store numbers its audit entries from 1 again
     say device "state wiped; dmnonced restarts and the account is provisioned again without nonces"
     start_device
     provision_device 0
@@ -559,6 +581,8 @@ passed=0 failed=0
 IFS=, read -r -a list <<<"$scenarios"
 for s in "${list[@]}"; do
     fail_reason=""
+    trace_after=$(last_audit_id || true)
+    trace_after=${trace_after:-0}
     if "scenario_$s"; then
         passed=$((passed + 1))
         say result "$s passed"
@@ -570,6 +594,7 @@ for s in "${list[@]}"; do
             tail -n 25 "$RUN/device/daemon.log" 2>/dev/null || true
         } >>"$RUN/timeline.log"
     fi
+    draw_trace "$s"
 done
 # No secret and no bootstrap nonce may appear in anything printed or logged.
 for secret in "$SERVER_PW" "$CLIENT_PW" "$SN" "$CN"; do

@@ -119,6 +119,12 @@ pub mod text;
 mod time;
 mod view;
 
+/// The negative unit tests' SQLCipher errors go to a file, not the test
+/// output (one helper with the integration tests).
+#[cfg(test)]
+#[path = "../tests/common/sqlcipher_log.rs"]
+mod sqlcipher_log;
+
 pub use audit::{AuditEntry, AuditEvent};
 pub use error::{KeyFileProblem, StoreError};
 pub use fallback::{DefaultNonceNotification, FallbackVerdict};

@@ -1,6 +1,7 @@
 use std::io::{Seek, SeekFrom, Write};
 
 use super::*;
+use crate::sqlcipher_log::capture_sqlcipher_log;
 use crate::{OpenOutcome, SyncState, DB_FILE_NAME};
 
 const T0: UnixTime = UnixTime(1_795_917_310);
@@ -100,6 +101,7 @@ fn secrets_are_encrypted_on_disk() {
 
 #[test]
 fn wrong_key_is_refused_and_file_untouched() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
     let m = ProvisioningMirror::open(&path, &key()).unwrap();
@@ -109,10 +111,12 @@ fn wrong_key_is_refused_and_file_untouched() {
     let err = ProvisioningMirror::open(&path, &Key::from_bytes([8u8; 32])).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
 fn damaged_mirror_is_reported_then_replaced_and_refilled_from_the_store() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(PROVISIONING_FILE_NAME);
     let m = ProvisioningMirror::open(&path, &key()).unwrap();
@@ -141,10 +145,12 @@ fn damaged_mirror_is_reported_then_replaced_and_refilled_from_the_store() {
         b"SERVER-srv-07"
     );
     assert_eq!(m.reconcile(&store).unwrap(), MirrorSync::default());
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]
 fn mirror_feeds_recovery_of_a_damaged_store() {
+    let sqlcipher = capture_sqlcipher_log();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join(DB_FILE_NAME);
     let m = ProvisioningMirror::open(&dir.path().join(PROVISIONING_FILE_NAME), &key()).unwrap();
@@ -169,6 +175,7 @@ fn mirror_feeds_recovery_of_a_damaged_store() {
             .expose(),
         b"CLIENT-srv-13"
     );
+    sqlcipher.expect("hmac check failed");
 }
 
 #[test]

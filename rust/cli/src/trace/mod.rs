@@ -27,14 +27,18 @@ pub struct TraceArgs {
     /// Write the chart as SVG to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
+    /// Only what happened after audit entry ID (a step's `id` in
+    /// `--json`): one episode of a longer history.
+    #[arg(long, value_name = "ID", default_value_t = 0)]
+    after: i64,
 }
 
-/// Every entry of the account still kept, page by page.
-fn fetch(conn: &Connection, server_id: &str) -> Result<model::Trace> {
+/// Every entry of the account still kept after audit id `after`, page by
+/// page.
+fn fetch(conn: &Connection, server_id: &str, mut after: i64) -> Result<model::Trace> {
     let mut client = conn.connect()?;
     let mut entries = Vec::new();
     let mut oldest = None;
-    let mut after = 0;
     loop {
         let page = client.audit(server_id, after)?;
         oldest = oldest.or(page.oldest_kept);
@@ -49,7 +53,7 @@ fn fetch(conn: &Connection, server_id: &str) -> Result<model::Trace> {
 }
 
 pub fn run(conn: &Connection, args: &TraceArgs) -> Result<ExitCode> {
-    let trace = fetch(conn, &args.server_id)?;
+    let trace = fetch(conn, &args.server_id, args.after)?;
     if let Some(path) = &args.svg {
         let drawing = svg::render(&trace);
         if path.as_os_str() == "-" {
