@@ -167,7 +167,7 @@ fn act(shared: &Arc<Shared>, pkg: &Package0, raw: &[u8]) -> Result<PushResult, W
                 claim = shared.sessions.claim(&info.server_id);
                 facts.admission = match &claim {
                     None => Admission::Busy,
-                    Some(_) => Admission::Store(admit(shared, pkg, raw, t)?),
+                    Some(_) => Admission::Store(admit(shared, pkg, raw, facts.verdict, t)?),
                 };
             }
             final_decision => break final_decision,
@@ -235,8 +235,15 @@ fn admit(
     shared: &Shared,
     pkg: &Package0,
     raw: &[u8],
+    verdict: Verdict,
     t: UnixTime,
 ) -> Result<FallbackVerdict, WireError> {
+    let Verdict::Default(reading) = verdict else {
+        return Err(WireError::new(
+            ErrorCode::Internal,
+            "admission asked without a default-nonce verdict",
+        ));
+    };
     shared
         .store
         .check_and_record_default_nonce_notification(
@@ -245,6 +252,7 @@ fn admit(
                 digest: pkg.digest,
                 session_id: pkg.notification.session_id,
                 package0: raw,
+                reading: reading.as_str(),
             },
             t,
         )

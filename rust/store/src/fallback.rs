@@ -22,6 +22,9 @@ pub struct DefaultNonceNotification<'a> {
     /// The whole Package #0, stored as the pending resync session's payload
     /// so that a restart does not lose the alert.
     pub package0: &'a [u8],
+    /// Which default-nonce reading verified it (`text` or `zero`), named
+    /// in its audit entry so that a trace can say which one matched.
+    pub reading: &'a str,
 }
 
 /// Decision of [`Store::check_and_record_default_nonce_notification`].
@@ -91,7 +94,10 @@ impl Store {
             if Policy::from_column(&policy)? == Policy::Deny {
                 audit(
                     AuditEvent::FallbackDenied,
-                    &format!("policy deny; session id {}", n.session_id),
+                    &format!(
+                        "policy deny; session id {}; default nonce {}",
+                        n.session_id, n.reading
+                    ),
                 )?;
                 return Ok(FallbackVerdict::PolicyDenied);
             }
@@ -106,7 +112,10 @@ impl Store {
             if let Some(first) = seen {
                 audit(
                     AuditEvent::ReplayRejected,
-                    &format!("session id {}, first accepted at {first}", n.session_id),
+                    &format!(
+                        "session id {}, first accepted at {first}; default nonce {}",
+                        n.session_id, n.reading
+                    ),
                 )?;
                 return Ok(FallbackVerdict::Replay);
             }
@@ -123,8 +132,8 @@ impl Store {
                 audit(
                     AuditEvent::FallbackRateLimited,
                     &format!(
-                        "{count} accepted in the last {} s (limit {}); session id {}",
-                        limit.window_secs, limit.max_accepted, n.session_id
+                        "{count} accepted in the last {} s (limit {}); session id {}; default nonce {}",
+                        limit.window_secs, limit.max_accepted, n.session_id, n.reading
                     ),
                 )?;
                 return Ok(FallbackVerdict::RateLimited { retry_after });
@@ -136,7 +145,7 @@ impl Store {
             )?;
             audit(
                 AuditEvent::FallbackUsed,
-                &format!("session id {}", n.session_id),
+                &format!("session id {}; default nonce {}", n.session_id, n.reading),
             )?;
             set_state_in(tx, server_id, SyncState::Resyncing, now)?;
             let pending = insert_pending(tx, id, PendingKind::ResyncSession, n.package0, now)?;

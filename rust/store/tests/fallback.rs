@@ -17,6 +17,7 @@ fn pkg0(seq: u8) -> (Vec<u8>, DefaultNonceNotification<'static>) {
             digest: [seq; 16],
             session_id: 0x1000 + u16::from(seq),
             package0: leaked,
+            reading: "text",
         },
     )
 }

@@ -51,6 +51,7 @@ fn logs_errors_and_debug_output_carry_no_secret() {
         digest: [7; 16],
         session_id: 1,
         package0: b"pkg0",
+        reading: "text",
     };
     for _ in 0..2 {
         shown.push(format!(

@@ -159,6 +159,7 @@ fn rotation_keeps_the_replay_cache_because_old_digests_still_verify() {
         digest,
         session_id: 9,
         package0: b"pkg0",
+        reading: "zero",
     };
     assert!(matches!(
         store

@@ -82,23 +82,33 @@ fn session_id_in(detail: &str) -> u16 {
         .unwrap_or(0)
 }
 
+/// "default nonce text" in the store's fallback entries (entries written
+/// before the reading was recorded have none).
+fn reading_in(detail: &str) -> Option<&str> {
+    let rest = detail.split("default nonce ").nth(1)?;
+    Some(rest.split(|c: char| !c.is_ascii_alphanumeric()).next()?).filter(|r| !r.is_empty())
+}
+
 /// The store's default-nonce admissions, read as notifications.
 fn admission(event: &str, detail: &str) -> Option<NotificationRecord> {
-    let (verdict, outcome) = match event {
-        "fallback-used" => ("default-nonce", "resync_started"),
-        "replay-rejected" => ("default-nonce", "replay"),
-        "fallback-rate-limited" => ("default-nonce", "rate_limited"),
-        "fallback-denied" => ("stored nonces failed", "policy_denied"),
+    let outcome = match event {
+        "fallback-used" => "resync_started",
+        "replay-rejected" => "replay",
+        "fallback-rate-limited" => "rate_limited",
+        "fallback-denied" => "policy_denied",
         _ => return None,
+    };
+    let reading = reading_in(detail);
+    let (verdict, matched) = match (event, reading) {
+        // Refused by policy before the default nonce could be used.
+        ("fallback-denied", _) => ("stored nonces failed".to_owned(), String::new()),
+        (_, Some(r)) => (format!("default-nonce-{r}"), format!("default nonce {r}")),
+        (_, None) => ("default-nonce".to_owned(), "default nonce".to_owned()),
     };
     Some(NotificationRecord {
         session_id: session_id_in(detail),
-        verdict: verdict.into(),
-        matched: if verdict == "default-nonce" {
-            "default nonce".into()
-        } else {
-            String::new()
-        },
+        verdict,
+        matched,
         outcome: outcome.into(),
     })
 }
@@ -266,7 +276,7 @@ pub(crate) mod tests {
         };
         let entries = [
             entry(1, "notification", &notif("rejected", "rejected")),
-            entry(2, "fallback-used", "session id 4660"),
+            entry(2, "fallback-used", "session id 4660; default nonce text"),
             entry(3, "state-changed", "in-sync -> resyncing"),
             entry(
                 4,
@@ -315,14 +325,63 @@ pub(crate) mod tests {
             panic!()
         };
         assert_eq!(
-            (record.session_id, record.outcome.as_str()),
-            (4660, "resync_started")
+            (
+                record.session_id,
+                record.outcome.as_str(),
+                record.verdict.as_str(),
+                record.matched.as_str()
+            ),
+            (
+                4660,
+                "resync_started",
+                "default-nonce-text",
+                "default nonce text"
+            )
         );
         let Step::Note { note, .. } = &t.steps[8] else {
             panic!()
         };
         assert_eq!(*note, NoteKind::Failure);
         assert_eq!(t.from, Some(1_796_313_414));
+    }
+
+    #[test]
+    fn admissions_name_the_reading_that_matched_when_the_entry_has_it() {
+        let read = |event, detail| admission(event, detail).unwrap();
+        let replay = read(
+            "replay-rejected",
+            "session id 7, first accepted at 5; default nonce zero",
+        );
+        assert_eq!(
+            (
+                replay.session_id,
+                replay.verdict.as_str(),
+                replay.matched.as_str()
+            ),
+            (7, "default-nonce-zero", "default nonce zero")
+        );
+        let limited = read(
+            "fallback-rate-limited",
+            "3 accepted in the last 60 s (limit 3); session id 9; default nonce text",
+        );
+        assert_eq!(
+            (limited.session_id, limited.outcome.as_str()),
+            (9, "rate_limited")
+        );
+        assert_eq!(limited.matched, "default nonce text");
+        // Entries written before the reading was recorded.
+        assert_eq!(
+            read("fallback-used", "session id 3").matched,
+            "default nonce"
+        );
+        let denied = read(
+            "fallback-denied",
+            "policy deny; session id 4; default nonce text",
+        );
+        assert_eq!(
+            (denied.verdict.as_str(), denied.matched.as_str()),
+            ("stored nonces failed", "")
+        );
     }
 
     #[test]
