@@ -257,6 +257,9 @@ impl App {
                 signed: signed.label().into(),
                 at_ms: now,
             };
+            if let notify::Signed::Default(_) = signed {
+                state.default_nonce_ids.insert(sid);
+            }
             state.record_issued(sid, issued);
             Ok((bytes, signed, sid))
         });

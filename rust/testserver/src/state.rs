@@ -7,7 +7,7 @@
 //! the same format: restoring it is the change request's case 2, "the
 //! server's database is replaced by the last backup".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -154,6 +154,15 @@ pub struct ServerState {
     /// Notifications issued and not yet answered by a session, by session id.
     #[serde(default)]
     pub issued: BTreeMap<u16, Issued>,
+    /// Session ids already announced with a default nonce (to any device).
+    /// A device keeps every default-nonce notification it accepted in its
+    /// replay cache, and for one device such a notification's digest
+    /// depends on nothing but its session id: announcing an id again gets
+    /// a `replay` refusal (with ids drawn at random, a run of 100 sessions
+    /// would repeat one about once in 14 runs). So these are not handed
+    /// out again.
+    #[serde(default)]
+    pub default_nonce_ids: BTreeSet<u16>,
 }
 
 impl ServerState {
@@ -163,6 +172,7 @@ impl ServerState {
             next_session_id: first_session_id.max(1),
             devices: BTreeMap::new(),
             issued: BTreeMap::new(),
+            default_nonce_ids: BTreeSet::new(),
         }
     }
 
@@ -187,8 +197,14 @@ impl ServerState {
     /// server restored from a backup does not announce session ids again
     /// (a device would rightly take the repeat for a replay).
     pub fn allocate_session_id(&mut self, random: u16) -> u16 {
+        // Once nearly every id has been announced with a default nonce,
+        // start over rather than search forever (a device's replay cache
+        // empties when its secret changes, which a real server would do).
+        if self.default_nonce_ids.len() + MAX_ISSUED >= usize::from(u16::MAX) - 1 {
+            self.default_nonce_ids.clear();
+        }
         let mut id = random.max(1);
-        while self.issued.contains_key(&id) {
+        while self.issued.contains_key(&id) || self.default_nonce_ids.contains(&id) {
             id = id.wrapping_add(1).max(1);
         }
         self.next_session_id = id.wrapping_add(1).max(1);
@@ -393,5 +409,19 @@ mod tests {
         s.record_issued(u16::MAX, issued);
         assert_eq!(s.allocate_session_id(u16::MAX), 1);
         assert_eq!(s.allocate_session_id(0x1234), 0x1234);
+    }
+
+    #[test]
+    fn ids_announced_with_a_default_nonce_are_not_handed_out_again() {
+        let mut s = ServerState::fresh(1);
+        s.default_nonce_ids.extend([0x1234, 0x1235]);
+        assert_eq!(s.allocate_session_id(0x1234), 0x1236);
+        // Kept across a restart (the state file).
+        let back: ServerState = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert!(back.default_nonce_ids.contains(&0x1235));
+        // Nearly every id used: start over instead of searching forever.
+        s.default_nonce_ids.extend(1..=u16::MAX);
+        assert_eq!(s.allocate_session_id(0x1234), 0x1234);
+        assert!(s.default_nonce_ids.is_empty());
     }
 }
