@@ -28,6 +28,9 @@ dpkg -s rust-web-src >/dev/null 2>&1 || need+=(rust-web-src)
 # ring (under ureq's rustls) compiles C and assembly in its build script,
 # which even `cargo check` runs; see the type-check below.
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+# Its C includes <stdint.h> from the target's libc headers, which
+# gcc-aarch64-linux-gnu only recommends (not installed with --no-install-recommends).
+dpkg -s libc6-dev-arm64-cross >/dev/null 2>&1 || need+=(libc6-dev-arm64-cross)
 if ((${#need[@]})); then
     say "installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
