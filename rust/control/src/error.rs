@@ -44,6 +44,26 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every class, in declaration order: for the tables and tests of the
+    /// bindings that map each class to their own (C codes, Java exception
+    /// classes). A new class goes here as well as into [`ErrorCode::as_str`].
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::BadRequest,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::PermissionDenied,
+        ErrorCode::UnknownAccount,
+        ErrorCode::AccountExists,
+        ErrorCode::BadPush,
+        ErrorCode::PushRefused,
+        ErrorCode::PolicyDenied,
+        ErrorCode::WrongState,
+        ErrorCode::Store,
+        ErrorCode::Busy,
+        ErrorCode::Internal,
+        ErrorCode::Unknown,
+    ];
+
     /// Stable wire name, as used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,3 +115,20 @@ impl fmt::Display for WireError {
 }
 
 impl std::error::Error for WireError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn all_lists_each_class_once_and_each_round_trips() {
+        let names: HashSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+        }
+    }
+}
