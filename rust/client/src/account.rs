@@ -121,15 +121,13 @@ pub unsafe extern "C" fn dmnonce_account_add(
     client: *mut dmnonce_client,
     spec: *const dmnonce_account_spec,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let spec = read_in(spec, "spec")?;
-                c.account_add(spec_from_c(&spec)?)?;
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let spec = read_in(spec, "spec")?;
+            c.account_add(spec_from_c(&spec)?)?;
+            Ok(())
+        })
     }
 }
 
@@ -144,14 +142,12 @@ pub unsafe extern "C" fn dmnonce_account_remove(
     client: *mut dmnonce_client,
     server_id: *const c_char,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                c.account_remove(str_arg(server_id, "server_id")?)?;
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            c.account_remove(str_arg(server_id, "server_id")?)?;
+            Ok(())
+        })
     }
 }
 
@@ -169,27 +165,28 @@ pub unsafe extern "C" fn dmnonce_account_get_state(
     server_id: *const c_char,
     state: *mut dmnonce_account_state,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let server_id = str_arg(server_id, "server_id")?;
-                check_ptr(state, "state")?;
-                let account = c
-                    .account_list()?
-                    .into_iter()
-                    .find(|a| a.server_id == server_id)
-                    .ok_or_else(|| {
-                        Failure::new(DMNONCE_E_UNKNOWN_ACCOUNT, format!("no account {server_id:?}"))
-                    })?;
-                state.write(match account.state {
-                    AccountState::InSync => dmnonce_account_state::DMNONCE_ACCOUNT_IN_SYNC,
-                    AccountState::NeedsResync => dmnonce_account_state::DMNONCE_ACCOUNT_NEEDS_RESYNC,
-                    AccountState::Resyncing => dmnonce_account_state::DMNONCE_ACCOUNT_RESYNCING,
-                });
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let server_id = str_arg(server_id, "server_id")?;
+            check_ptr(state, "state")?;
+            let account = c
+                .account_list()?
+                .into_iter()
+                .find(|a| a.server_id == server_id)
+                .ok_or_else(|| {
+                    Failure::new(
+                        DMNONCE_E_UNKNOWN_ACCOUNT,
+                        format!("no account {server_id:?}"),
+                    )
+                })?;
+            state.write(match account.state {
+                AccountState::InSync => dmnonce_account_state::DMNONCE_ACCOUNT_IN_SYNC,
+                AccountState::NeedsResync => dmnonce_account_state::DMNONCE_ACCOUNT_NEEDS_RESYNC,
+                AccountState::Resyncing => dmnonce_account_state::DMNONCE_ACCOUNT_RESYNCING,
+            });
+            Ok(())
+        })
     }
 }
 
@@ -209,18 +206,16 @@ pub unsafe extern "C" fn dmnonce_account_list(
     cap: usize,
     out_len: *mut usize,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                check_out(buf, cap, out_len)?;
-                let text: String = c
-                    .account_list()?
-                    .iter()
-                    .map(|a| format!("{}\n", a.server_id))
-                    .collect();
-                write_text(buf, cap, out_len, &text, "the account list")
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            check_out(buf, cap, out_len)?;
+            let text: String = c
+                .account_list()?
+                .iter()
+                .map(|a| format!("{}\n", a.server_id))
+                .collect();
+            write_text(buf, cap, out_len, &text, "the account list")
+        })
     }
 }

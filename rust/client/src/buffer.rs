@@ -9,7 +9,7 @@
 //! terminating NUL), also when the buffer is too small, so a caller can
 //! retry with the right size; `buf` NULL with `cap` 0 is a size query.
 
-use crate::result::Failure;
+use crate::result::{dmnonce_result, Failure};
 use std::ffi::{c_char, CStr};
 
 /// A required NUL-terminated UTF-8 string argument.
@@ -112,6 +112,30 @@ pub(crate) unsafe fn write_text(
         buf.add(len).write(0);
     }
     Ok(())
+}
+
+/// The body of a getter for text a handle keeps (its last error, an event's
+/// reason): `None` (a NULL handle) is `DMNONCE_E_NULL_PARAMETER`. A failed
+/// write is returned, not recorded as the handle's last error, so reading
+/// the last error never replaces it.
+///
+/// # Safety
+/// As [`write_text`].
+pub(crate) unsafe fn write_kept_text(
+    text: Option<&str>,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    what: &str,
+) -> dmnonce_result {
+    let Some(text) = text else {
+        return dmnonce_result::DMNONCE_E_NULL_PARAMETER;
+    };
+    // SAFETY: forwarded contract.
+    match unsafe { write_text(buf, cap, out_len, text, what) } {
+        Ok(()) => dmnonce_result::DMNONCE_OK,
+        Err(f) => f.code,
+    }
 }
 
 /// Writes `bytes` (not terminated) into `buf`.

@@ -1,6 +1,6 @@
 //! The connection handle: connect, close, timeouts, last-error messages.
 
-use crate::buffer::{check_ptr, opt_str_arg, write_text};
+use crate::buffer::{check_ptr, opt_str_arg, write_kept_text, write_text};
 use crate::result::{dmnonce_result, dmnonce_result::*, Failure};
 use dmnonce_control::Client;
 use std::cell::RefCell;
@@ -51,7 +51,10 @@ pub(crate) fn record_thread(result: Result<(), Failure>) -> dmnonce_result {
     THREAD_LAST_ERROR.with(|slot| record(&mut slot.borrow_mut(), result))
 }
 
-/// Runs `f` on the handle's connection and records the outcome on it.
+/// The body of every exported function that makes a request on a handle:
+/// runs `f` on the handle's connection inside the panic boundary and
+/// records the outcome on the handle (a panic leaves the last error as it
+/// was and gives `DMNONCE_E_PANIC`).
 ///
 /// # Safety
 /// `client` is NULL or a live handle from `dmnonce_connect`, used by this
@@ -60,12 +63,14 @@ pub(crate) unsafe fn with_client(
     client: *mut dmnonce_client,
     f: impl FnOnce(&mut Client) -> Result<(), Failure>,
 ) -> dmnonce_result {
-    // SAFETY: per the contract above.
-    let Some(handle) = (unsafe { client.as_mut() }) else {
-        return DMNONCE_E_NULL_PARAMETER;
-    };
-    let result = f(&mut handle.inner);
-    record(&mut handle.last_error, result)
+    ffi_panic_boundary! {
+        // SAFETY: per the contract above.
+        let Some(handle) = (unsafe { client.as_mut() }) else {
+            return DMNONCE_E_NULL_PARAMETER;
+        };
+        let result = f(&mut handle.inner);
+        record(&mut handle.last_error, result)
+    }
 }
 
 /// The documented default socket of a per-user daemon (docs/protocol.md,
@@ -203,15 +208,13 @@ pub unsafe extern "C" fn dmnonce_client_daemon_version(
     cap: usize,
     out_len: *mut usize,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                crate::buffer::check_out(buf, cap, out_len)?;
-                let hello = c.hello()?;
-                write_text(buf, cap, out_len, &hello.daemon_version, "daemon version")
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            crate::buffer::check_out(buf, cap, out_len)?;
+            let hello = c.hello()?;
+            write_text(buf, cap, out_len, &hello.daemon_version, "daemon version")
+        })
     }
 }
 
@@ -235,13 +238,9 @@ pub unsafe extern "C" fn dmnonce_client_last_error(
 ) -> dmnonce_result {
     ffi_panic_boundary! {
         // SAFETY: per the contract.
-        let Some(handle) = (unsafe { client.as_ref() }) else {
-            return DMNONCE_E_NULL_PARAMETER;
-        };
-        // SAFETY: per the contract.
-        match unsafe { write_text(buf, cap, out_len, &handle.last_error, "message") } {
-            Ok(()) => DMNONCE_OK,
-            Err(f) => f.code,
+        unsafe {
+            let message = client.as_ref().map(|h| h.last_error.as_str());
+            write_kept_text(message, buf, cap, out_len, "message")
         }
     }
 }
@@ -263,10 +262,7 @@ pub unsafe extern "C" fn dmnonce_thread_last_error(
     ffi_panic_boundary! {
         THREAD_LAST_ERROR.with(|slot| {
             // SAFETY: per the contract.
-            match unsafe { write_text(buf, cap, out_len, &slot.borrow(), "message") } {
-                Ok(()) => DMNONCE_OK,
-                Err(f) => f.code,
-            }
+            unsafe { write_kept_text(Some(&slot.borrow()), buf, cap, out_len, "message") }
         })
     }
 }

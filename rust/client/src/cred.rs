@@ -101,27 +101,28 @@ pub unsafe extern "C" fn dmnonce_client_cred(
     cap: usize,
     out_len: *mut usize,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let server_id = str_arg(server_id, "server_id")?;
-                let body = bytes_arg(body, body_len, "body")?;
-                check_ptr(scheme, "scheme")?;
-                check_out(buf, cap, out_len)?;
-                let body = (!body.is_empty()).then_some(body);
-                let result = c.client_cred(server_id, body)?;
-                let text = match result.scheme {
-                    AuthScheme::Hmac => result.hmac_header,
-                    AuthScheme::Md5 | AuthScheme::Basic => result.cred_data,
-                };
-                let text = text.ok_or_else(|| {
-                    Failure::new(DMNONCE_E_PROTOCOL, "client_cred answer lacks the credential")
-                })?;
-                scheme.write(result.scheme.into());
-                write_text(buf, cap, out_len, &text, "credential")
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let server_id = str_arg(server_id, "server_id")?;
+            let body = bytes_arg(body, body_len, "body")?;
+            check_ptr(scheme, "scheme")?;
+            check_out(buf, cap, out_len)?;
+            let body = (!body.is_empty()).then_some(body);
+            let result = c.client_cred(server_id, body)?;
+            let text = match result.scheme {
+                AuthScheme::Hmac => result.hmac_header,
+                AuthScheme::Md5 | AuthScheme::Basic => result.cred_data,
+            };
+            let text = text.ok_or_else(|| {
+                Failure::new(
+                    DMNONCE_E_PROTOCOL,
+                    "client_cred answer lacks the credential",
+                )
+            })?;
+            scheme.write(result.scheme.into());
+            write_text(buf, cap, out_len, &text, "credential")
+        })
     }
 }
 
@@ -150,24 +151,22 @@ pub unsafe extern "C" fn dmnonce_check_server_cred(
     hmac_header: *const c_char,
     valid: *mut bool,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let server_id = str_arg(server_id, "server_id")?;
-                let body = bytes_arg(body, body_len, "body")?;
-                let cred_data = opt_str_arg(cred_data, "cred_data")?;
-                let hmac_header = opt_str_arg(hmac_header, "hmac_header")?;
-                check_ptr(valid, "valid")?;
-                if cred_data.is_none() && hmac_header.is_none() {
-                    return Err(Failure::null("cred_data and hmac_header"));
-                }
-                let body = (!body.is_empty()).then_some(body);
-                let ok = c.check_server_cred(server_id, body, cred_data, hmac_header)?;
-                valid.write(ok);
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let server_id = str_arg(server_id, "server_id")?;
+            let body = bytes_arg(body, body_len, "body")?;
+            let cred_data = opt_str_arg(cred_data, "cred_data")?;
+            let hmac_header = opt_str_arg(hmac_header, "hmac_header")?;
+            check_ptr(valid, "valid")?;
+            if cred_data.is_none() && hmac_header.is_none() {
+                return Err(Failure::null("cred_data and hmac_header"));
+            }
+            let body = (!body.is_empty()).then_some(body);
+            let ok = c.check_server_cred(server_id, body, cred_data, hmac_header)?;
+            valid.write(ok);
+            Ok(())
+        })
     }
 }
 
@@ -186,16 +185,14 @@ pub unsafe extern "C" fn dmnonce_accept_chal(
     server_id: *const c_char,
     next_nonce_b64: *const c_char,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let server_id = str_arg(server_id, "server_id")?;
-                let nonce = str_arg(next_nonce_b64, "next_nonce_b64")?;
-                c.accept_chal(server_id, nonce)?;
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let server_id = str_arg(server_id, "server_id")?;
+            let nonce = str_arg(next_nonce_b64, "next_nonce_b64")?;
+            c.accept_chal(server_id, nonce)?;
+            Ok(())
+        })
     }
 }
 
@@ -213,19 +210,17 @@ pub unsafe extern "C" fn dmnonce_accept_chal_bytes(
     nonce: *const u8,
     nonce_len: usize,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let server_id = str_arg(server_id, "server_id")?;
-                let nonce = bytes_arg(nonce, nonce_len, "nonce")?;
-                if nonce.is_empty() {
-                    return Err(Failure::invalid("nonce is empty"));
-                }
-                c.accept_chal(server_id, &dmnonce_control::b64_encode(nonce))?;
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let server_id = str_arg(server_id, "server_id")?;
+            let nonce = bytes_arg(nonce, nonce_len, "nonce")?;
+            if nonce.is_empty() {
+                return Err(Failure::invalid("nonce is empty"));
+            }
+            c.accept_chal(server_id, &dmnonce_control::b64_encode(nonce))?;
+            Ok(())
+        })
     }
 }
 
@@ -256,30 +251,31 @@ pub unsafe extern "C" fn dmnonce_issue_chal(
     cap: usize,
     out_len: *mut usize,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let server_id = str_arg(server_id, "server_id")?;
-                let encoding = encoding_arg(encoding)?;
-                check_ptr(encoding_out, "encoding_out")?;
-                check_out(buf, cap, out_len)?;
-                if cap < DMNONCE_CHAL_MIN_CAP {
-                    out_len.write(DMNONCE_CHAL_MIN_CAP);
-                    return Err(Failure::insufficient("a Chal", DMNONCE_CHAL_MIN_CAP, cap));
-                }
-                let result = c.issue_chal(server_id, encoding)?;
-                let (enc, bytes) = match result.encoding {
-                    Encoding::Xml => (dmnonce_encoding::DMNONCE_ENCODING_XML, result.chal.into_bytes()),
-                    Encoding::Wbxml => (
-                        dmnonce_encoding::DMNONCE_ENCODING_WBXML,
-                        dmnonce_control::b64_decode("chal", &result.chal)
-                            .map_err(|e| Failure::new(DMNONCE_E_PROTOCOL, e.to_string()))?,
-                    ),
-                };
-                encoding_out.write(enc);
-                write_bytes(buf, cap, out_len, &bytes, "the Chal")
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let server_id = str_arg(server_id, "server_id")?;
+            let encoding = encoding_arg(encoding)?;
+            check_ptr(encoding_out, "encoding_out")?;
+            check_out(buf, cap, out_len)?;
+            if cap < DMNONCE_CHAL_MIN_CAP {
+                out_len.write(DMNONCE_CHAL_MIN_CAP);
+                return Err(Failure::insufficient("a Chal", DMNONCE_CHAL_MIN_CAP, cap));
+            }
+            let result = c.issue_chal(server_id, encoding)?;
+            let (enc, bytes) = match result.encoding {
+                Encoding::Xml => (
+                    dmnonce_encoding::DMNONCE_ENCODING_XML,
+                    result.chal.into_bytes(),
+                ),
+                Encoding::Wbxml => (
+                    dmnonce_encoding::DMNONCE_ENCODING_WBXML,
+                    dmnonce_control::b64_decode("chal", &result.chal)
+                        .map_err(|e| Failure::new(DMNONCE_E_PROTOCOL, e.to_string()))?,
+                ),
+            };
+            encoding_out.write(enc);
+            write_bytes(buf, cap, out_len, &bytes, "the Chal")
+        })
     }
 }

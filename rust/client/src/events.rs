@@ -1,7 +1,7 @@
 //! Event subscription: a separate connection that carries only events
 //! (alert, resync started/finished/failed, push rejected).
 
-use crate::buffer::{check_ptr, fill_fixed, opt_str_arg, write_text};
+use crate::buffer::{check_ptr, fill_fixed, opt_str_arg, write_kept_text};
 use crate::client::{open_path, record, record_thread, resolve_socket, REQUEST_TIMEOUT};
 use crate::push::{dmnonce_notification, dmnonce_verdict, DMNONCE_SERVER_ID_CAP};
 use crate::result::{dmnonce_result, dmnonce_result::*, Failure};
@@ -269,13 +269,9 @@ pub unsafe extern "C" fn dmnonce_events_reason(
 ) -> dmnonce_result {
     ffi_panic_boundary! {
         // SAFETY: per the contract.
-        let Some(handle) = (unsafe { events.as_ref() }) else {
-            return DMNONCE_E_NULL_PARAMETER;
-        };
-        // SAFETY: per the contract.
-        match unsafe { write_text(buf, cap, out_len, &handle.reason, "reason") } {
-            Ok(()) => DMNONCE_OK,
-            Err(f) => f.code,
+        unsafe {
+            let reason = events.as_ref().map(|h| h.reason.as_str());
+            write_kept_text(reason, buf, cap, out_len, "reason")
         }
     }
 }
@@ -296,13 +292,9 @@ pub unsafe extern "C" fn dmnonce_events_last_error(
 ) -> dmnonce_result {
     ffi_panic_boundary! {
         // SAFETY: per the contract.
-        let Some(handle) = (unsafe { events.as_ref() }) else {
-            return DMNONCE_E_NULL_PARAMETER;
-        };
-        // SAFETY: per the contract.
-        match unsafe { write_text(buf, cap, out_len, &handle.last_error, "message") } {
-            Ok(()) => DMNONCE_OK,
-            Err(f) => f.code,
+        unsafe {
+            let message = events.as_ref().map(|h| h.last_error.as_str());
+            write_kept_text(message, buf, cap, out_len, "message")
         }
     }
 }

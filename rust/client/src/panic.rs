@@ -1,8 +1,9 @@
 //! The panic boundary: no Rust panic may unwind into C (that is undefined
 //! behaviour and would take the agent down). Every exported function wraps
-//! its body in [`ffi_panic_boundary!`]; a caught panic becomes
-//! `DMNONCE_E_PANIC` (or a NULL pointer / nothing for functions that return
-//! no result code).
+//! its body in [`ffi_panic_boundary!`], those that make a request on a
+//! handle through `client::with_client`, which does it for them. A caught
+//! panic becomes `DMNONCE_E_PANIC` (or a NULL pointer / nothing for
+//! functions that return no result code).
 
 use crate::result::dmnonce_result;
 use std::ffi::c_char;

@@ -209,21 +209,19 @@ pub unsafe extern "C" fn dmnonce_push(
     len: usize,
     out: *mut dmnonce_push_result,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let format = push_format(format)?;
-                let data = bytes_arg(data, len, "data")?;
-                let size = out_size(out, "out")?;
-                if data.is_empty() {
-                    return Err(Failure::invalid("push data is empty"));
-                }
-                let result = c.push(format, data)?;
-                write_out(out, size, push_result_to_c(&result));
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let format = push_format(format)?;
+            let data = bytes_arg(data, len, "data")?;
+            let size = out_size(out, "out")?;
+            if data.is_empty() {
+                return Err(Failure::invalid("push data is empty"));
+            }
+            let result = c.push(format, data)?;
+            write_out(out, size, push_result_to_c(&result));
+            Ok(())
+        })
     }
 }
 
@@ -250,31 +248,29 @@ pub unsafe extern "C" fn dmnonce_push_sms(
     smsc_included: bool,
     out: *mut dmnonce_push_result,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                if count == 0 {
-                    return Err(Failure::invalid("count must be > 0"));
-                }
-                if pdus.is_null() {
-                    return Err(Failure::null("pdus"));
-                }
-                if lens.is_null() {
-                    return Err(Failure::null("lens"));
-                }
-                let size = out_size(out, "out")?;
-                let ptrs = std::slice::from_raw_parts(pdus, count);
-                let lens = std::slice::from_raw_parts(lens, count);
-                let mut owned = Vec::with_capacity(count);
-                for (i, (p, n)) in ptrs.iter().zip(lens).enumerate() {
-                    owned.push(bytes_arg(*p, *n, &format!("pdus[{i}]"))?.to_vec());
-                }
-                let result = c.push_sms(&owned, smsc_included)?;
-                write_out(out, size, push_result_to_c(&result));
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            if count == 0 {
+                return Err(Failure::invalid("count must be > 0"));
+            }
+            if pdus.is_null() {
+                return Err(Failure::null("pdus"));
+            }
+            if lens.is_null() {
+                return Err(Failure::null("lens"));
+            }
+            let size = out_size(out, "out")?;
+            let ptrs = std::slice::from_raw_parts(pdus, count);
+            let lens = std::slice::from_raw_parts(lens, count);
+            let mut owned = Vec::with_capacity(count);
+            for (i, (p, n)) in ptrs.iter().zip(lens).enumerate() {
+                owned.push(bytes_arg(*p, *n, &format!("pdus[{i}]"))?.to_vec());
+            }
+            let result = c.push_sms(&owned, smsc_included)?;
+            write_out(out, size, push_result_to_c(&result));
+            Ok(())
+        })
     }
 }
 
@@ -298,19 +294,17 @@ pub unsafe extern "C" fn dmnonce_verify(
     verdict: *mut dmnonce_verdict,
     notification: *mut dmnonce_notification,
 ) -> dmnonce_result {
-    ffi_panic_boundary! {
-        // SAFETY: forwarded contract.
-        unsafe {
-            with_client(client, |c| {
-                let package0 = bytes_arg(package0, len, "package0")?;
-                check_ptr(verdict, "verdict")?;
-                check_ptr(notification, "notification")?;
-                let result = c.verify(package0)?;
-                verdict.write(result.verdict.into());
-                notification.write(dmnonce_notification::from_info(&result.notification));
-                Ok(())
-            })
-        }
+    // SAFETY: forwarded contract. (`with_client` is the panic boundary.)
+    unsafe {
+        with_client(client, |c| {
+            let package0 = bytes_arg(package0, len, "package0")?;
+            check_ptr(verdict, "verdict")?;
+            check_ptr(notification, "notification")?;
+            let result = c.verify(package0)?;
+            verdict.write(result.verdict.into());
+            notification.write(dmnonce_notification::from_info(&result.notification));
+            Ok(())
+        })
     }
 }
 
