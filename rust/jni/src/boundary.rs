@@ -66,12 +66,63 @@ impl BridgeError {
     }
 }
 
+/// What a native method returns when it ends by throwing. The JVM ignores
+/// a native's return value while an exception is pending, so this only has
+/// to be a valid value of the type: zero, false or null.
+pub(crate) trait ThrownResult {
+    const THROWN: Self;
+}
+
+impl ThrownResult for () {
+    const THROWN: Self = ();
+}
+
+impl ThrownResult for jni::sys::jboolean {
+    const THROWN: Self = jni::sys::JNI_FALSE;
+}
+
+impl ThrownResult for jni::sys::jint {
+    const THROWN: Self = 0;
+}
+
+impl ThrownResult for jni::sys::jlong {
+    const THROWN: Self = 0;
+}
+
+/// Also `jobjectArray`, which is the same type.
+impl ThrownResult for jni::sys::jobject {
+    const THROWN: Self = std::ptr::null_mut();
+}
+
+/// Declares a native method of a Java class: the exported `extern "system"`
+/// function, with the `JNIEnv` and the `jclass` of a static native method
+/// first, whose body runs inside [`run`]. The caller writes the whole
+/// `Java_<class>_<method>` symbol, so that it stays greppable, names the
+/// body's `JNIEnv` (or `_`), and may use `'l`, the lifetime of the call's
+/// local references, in the parameter types.
+macro_rules! native {
+    (
+        $(#[$attr:meta])*
+        fn $name:ident($env:pat $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?
+        $body:block
+    ) => {
+        $(#[$attr])*
+        #[no_mangle]
+        pub extern "system" fn $name<'l>(
+            mut env: ::jni::JNIEnv<'l>,
+            _class: ::jni::objects::JClass<'l>,
+            $($arg: $ty),*
+        ) $(-> $ret)? {
+            $crate::boundary::run(&mut env, |$env| $body)
+        }
+    };
+}
+
 /// Runs a native method body: returns its value, or throws the matching
-/// Java exception (and returns `on_error`, which Java never sees because an
-/// exception is pending).
-pub(crate) fn run<'local, T>(
+/// Java exception (and returns [`ThrownResult::THROWN`], which Java never
+/// sees because an exception is pending).
+pub(crate) fn run<'local, T: ThrownResult>(
     env: &mut JNIEnv<'local>,
-    on_error: T,
     body: impl FnOnce(&mut JNIEnv<'local>) -> Result<T, BridgeError>,
 ) -> T {
     // AssertUnwindSafe: after a panic the only state touched again is the
@@ -83,7 +134,7 @@ pub(crate) fn run<'local, T>(
             if let Some(exception) = error.to_java() {
                 throw(env, &exception);
             }
-            on_error
+            T::THROWN
         }
         Err(payload) => {
             let exception = JavaException::new(
@@ -94,7 +145,7 @@ pub(crate) fn run<'local, T>(
             // panic is the more important news.
             let _ = env.exception_clear();
             throw(env, &exception);
-            on_error
+            T::THROWN
         }
     }
 }

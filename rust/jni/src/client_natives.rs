@@ -5,12 +5,11 @@
 //! ever changed. Calls block for at most the connection's timeout (twice
 //! that after an idle spell: probe, then request).
 
-use crate::boundary::{run, BridgeError};
+use crate::boundary::BridgeError;
 use crate::{handle, values};
 use dmnonce_control::{Client, ClientError};
-use jni::objects::{JByteArray, JClass, JObjectArray, JString};
+use jni::objects::{JByteArray, JObjectArray, JString};
 use jni::sys::{jboolean, jlong, jobject, JNI_FALSE, JNI_TRUE};
-use jni::JNIEnv;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -73,104 +72,83 @@ fn with_client<T>(
     h.call(f)
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeConnect<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    path: JString<'l>,
-    timeout_ms: jlong,
-) -> jlong {
-    run(&mut env, 0, |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeConnect(env, path: JString<'l>, timeout_ms: jlong) -> jlong {
         let path = values::string(env, &path, "socketPath")?;
         Ok(handle::into_raw(ClientHandle::new(path, timeout_ms)?))
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeClose<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeClose(_, handle: jlong) {
         // SAFETY: Java passes each handle here once and zeroes its field.
         drop(unsafe { handle::destroy::<ClientHandle>(handle) });
         Ok(())
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativePush<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    format: JString<'l>,
-    data: JByteArray<'l>,
-) -> jobject {
-    run(&mut env, std::ptr::null_mut(), |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativePush(
+        env,
+        handle: jlong,
+        format: JString<'l>,
+        data: JByteArray<'l>,
+    ) -> jobject {
         let format = values::push_format(&values::string(env, &format, "format")?)?;
         let data = values::bytes(env, &data, "data")?;
         let result = with_client(handle, |c| c.push(format, &data))?;
         Ok(values::push_result(env, &result)?.into_raw())
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativePushSms<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    pdus: JObjectArray<'l>,
-    smsc_included: jboolean,
-) -> jobject {
-    run(&mut env, std::ptr::null_mut(), |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativePushSms(
+        env,
+        handle: jlong,
+        pdus: JObjectArray<'l>,
+        smsc_included: jboolean,
+    ) -> jobject {
         let pdus = values::byte_arrays(env, &pdus, "pdus")?;
         let result = with_client(handle, |c| c.push_sms(&pdus, smsc_included == JNI_TRUE))?;
         Ok(values::push_result(env, &result)?.into_raw())
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeVerify<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    package0: JByteArray<'l>,
-) -> jobject {
-    run(&mut env, std::ptr::null_mut(), |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeVerify(
+        env,
+        handle: jlong,
+        package0: JByteArray<'l>,
+    ) -> jobject {
         let package0 = values::bytes(env, &package0, "package0")?;
         let result = with_client(handle, |c| c.verify(&package0))?;
         Ok(values::verify_result(env, &result)?.into_raw())
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeClientCred<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    server_id: JString<'l>,
-    body: JByteArray<'l>,
-) -> jobject {
-    run(&mut env, std::ptr::null_mut(), |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeClientCred(
+        env,
+        handle: jlong,
+        server_id: JString<'l>,
+        body: JByteArray<'l>,
+    ) -> jobject {
         let server_id = values::string(env, &server_id, "serverId")?;
         let body = values::opt_bytes(env, &body)?;
         let result = with_client(handle, |c| c.client_cred(&server_id, body.as_deref()))?;
         Ok(values::client_credential(env, &result)?.into_raw())
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeCheckServerCred<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    server_id: JString<'l>,
-    body: JByteArray<'l>,
-    cred_data: JString<'l>,
-    hmac_header: JString<'l>,
-) -> jboolean {
-    run(&mut env, JNI_FALSE, |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeCheckServerCred(
+        env,
+        handle: jlong,
+        server_id: JString<'l>,
+        body: JByteArray<'l>,
+        cred_data: JString<'l>,
+        hmac_header: JString<'l>,
+    ) -> jboolean {
         let server_id = values::string(env, &server_id, "serverId")?;
         let body = values::opt_bytes(env, &body)?;
         let cred_data = values::opt_string(env, &cred_data)?;
@@ -184,33 +162,29 @@ pub extern "system" fn Java_org_dmnonce_DmNonce_nativeCheckServerCred<'l>(
             )
         })?;
         Ok(if valid { JNI_TRUE } else { JNI_FALSE })
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeAcceptChal<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    server_id: JString<'l>,
-    next_nonce_b64: JString<'l>,
-) {
-    run(&mut env, (), |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeAcceptChal(
+        env,
+        handle: jlong,
+        server_id: JString<'l>,
+        next_nonce_b64: JString<'l>,
+    ) {
         let server_id = values::string(env, &server_id, "serverId")?;
         let next_nonce = values::string(env, &next_nonce_b64, "nextNonceB64")?;
         with_client(handle, |c| c.accept_chal(&server_id, &next_nonce))
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeIssueChal<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    server_id: JString<'l>,
-    encoding: JString<'l>,
-) -> jobject {
-    run(&mut env, std::ptr::null_mut(), |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeIssueChal(
+        env,
+        handle: jlong,
+        server_id: JString<'l>,
+        encoding: JString<'l>,
+    ) -> jobject {
         let server_id = values::string(env, &server_id, "serverId")?;
         let encoding = match values::opt_string(env, &encoding)? {
             Some(name) => Some(values::encoding(&name)?),
@@ -218,17 +192,12 @@ pub extern "system" fn Java_org_dmnonce_DmNonce_nativeIssueChal<'l>(
         };
         let result = with_client(handle, |c| c.issue_chal(&server_id, encoding))?;
         Ok(values::chal(env, &result)?.into_raw())
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_DmNonce_nativeStatus<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) -> jobject {
-    run(&mut env, std::ptr::null_mut(), |env| {
+native! {
+    fn Java_org_dmnonce_DmNonce_nativeStatus(env, handle: jlong) -> jobject {
         let result = with_client(handle, |c| c.status())?;
         Ok(values::status(env, &result)?.into_raw())
-    })
+    }
 }

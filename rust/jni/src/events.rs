@@ -11,11 +11,11 @@
 //! because on Android `FindClass` from a native thread sees only the system
 //! class loader, not the app's classes.
 
-use crate::boundary::{panic_message, run, BridgeError};
+use crate::boundary::{panic_message, BridgeError};
 use crate::client_natives::connect;
 use crate::{exceptions, handle, values};
 use dmnonce_control::{ClientError, Event, EventStream};
-use jni::objects::{GlobalRef, JClass, JObject, JObjectArray, JString, JValue};
+use jni::objects::{GlobalRef, JObject, JObjectArray, JString, JValue};
 use jni::sys::jlong;
 use jni::{JNIEnv, JavaVM};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -52,16 +52,14 @@ impl Drop for EventThread {
     }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_Subscription_nativeStart<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    subscription: JObject<'l>,
-    path: JString<'l>,
-    kinds: JObjectArray<'l>,
-    timeout_ms: jlong,
-) -> jlong {
-    run(&mut env, 0, |env| {
+native! {
+    fn Java_org_dmnonce_Subscription_nativeStart(
+        env,
+        subscription: JObject<'l>,
+        path: JString<'l>,
+        kinds: JObjectArray<'l>,
+        timeout_ms: jlong,
+    ) -> jlong {
         if subscription.is_null() {
             return Err(BridgeError::NullArgument("subscription"));
         }
@@ -84,20 +82,15 @@ pub extern "system" fn Java_org_dmnonce_Subscription_nativeStart<'l>(
             join: Some(join),
             id,
         }))
-    })
+    }
 }
 
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_Subscription_nativeStop<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| {
+native! {
+    fn Java_org_dmnonce_Subscription_nativeStop(_, handle: jlong) {
         // SAFETY: Java passes each handle here once and zeroes its field.
         drop(unsafe { handle::destroy::<EventThread>(handle) });
         Ok(())
-    })
+    }
 }
 
 fn event_thread(vm: JavaVM, target: GlobalRef, stream: EventStream, stop: Arc<AtomicBool>) {
@@ -205,28 +198,21 @@ fn clear_pending(env: &mut JNIEnv) {
 }
 
 fn deliver(env: &mut JNIEnv, target: &JObject, event: &Event) -> Result<(), BridgeError> {
-    const S: &str = "Ljava/lang/String;";
+    use values::STRING as S;
     match event {
         Event::Alert {
             notification: n,
             verdict,
         } => {
-            let server_id = env.new_string(&n.server_id)?;
-            let vendor_hex = env.new_string(&n.vendor_hex)?;
+            let notification = values::NotificationArgs::new(env, n)?;
             let verdict = env.new_string(values::verdict_name(*verdict))?;
+            let mut args = notification.values().to_vec();
+            args.push(JValue::Object(&verdict));
             env.call_method(
                 target,
                 "onNativeAlert",
-                format!("(IIII{S}{S}{S})V"),
-                &[
-                    JValue::Int(i32::from(n.version)),
-                    JValue::Int(i32::from(n.ui_mode)),
-                    JValue::Int(i32::from(n.initiator)),
-                    JValue::Int(i32::from(n.session_id)),
-                    JValue::Object(&server_id),
-                    JValue::Object(&vendor_hex),
-                    JValue::Object(&verdict),
-                ],
+                format!("({}{S})V", values::NotificationArgs::SIGNATURE),
+                &args,
             )?;
         }
         Event::ResyncStarted {
@@ -250,10 +236,7 @@ fn deliver(env: &mut JNIEnv, target: &JObject, event: &Event) -> Result<(), Brid
             Some(reason),
         )?,
         Event::PushRejected { server_id, reason } => {
-            let server_id: JObject = match server_id {
-                Some(s) => env.new_string(s)?.into(),
-                None => JObject::null(),
-            };
+            let server_id = values::opt_jstr(env, server_id.as_deref())?;
             let reason = env.new_string(reason)?;
             env.call_method(
                 target,
@@ -285,13 +268,10 @@ fn resync(
     session_id: u16,
     reason: Option<&str>,
 ) -> Result<(), BridgeError> {
-    const S: &str = "Ljava/lang/String;";
+    use values::STRING as S;
     let kind = env.new_string(kind)?;
     let server_id = env.new_string(server_id)?;
-    let reason: JObject = match reason {
-        Some(r) => env.new_string(r)?.into(),
-        None => JObject::null(),
-    };
+    let reason = values::opt_jstr(env, reason)?;
     env.call_method(
         target,
         "onNativeResync",

@@ -5,9 +5,10 @@
 //! `rust/client`: no protocol logic lives here. What this crate adds is the
 //! JNI boundary discipline:
 //!
-//! - every native method body runs inside `boundary::run`, which catches
-//!   panics (thrown as `java.lang.AssertionError`) and turns every error into
-//!   the matching `org.dmnonce.*Exception` (module `exceptions`). Catching needs
+//! - every native method is declared with `native!`, so its body runs
+//!   inside `boundary::run`, which catches panics (thrown as
+//!   `java.lang.AssertionError`) and turns every error into the matching
+//!   `org.dmnonce.*Exception` (module `exceptions`). Catching needs
 //!   `panic = "unwind"` (the workspace profiles); AOSP's Soong forces
 //!   `panic=abort` on device code, where a panic aborts the process instead
 //!   (`android/README.md`);
@@ -21,6 +22,7 @@
 //! not carry them out of the daemon. The one exception is the `Chal` fragment
 //! of `issue_chal`, which the caller must put on the wire anyway.
 
+#[macro_use]
 mod boundary;
 mod client_natives;
 mod events;

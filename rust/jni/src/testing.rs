@@ -5,7 +5,7 @@
 //! exception class, and a result array long enough to overflow the local
 //! reference table if the per-element frames were missing.
 
-use crate::boundary::{run, throw, BridgeError};
+use crate::boundary::{throw, BridgeError};
 use crate::exceptions::JavaException;
 use crate::values;
 use dmnonce_control::{
@@ -15,44 +15,17 @@ use jni::objects::{JClass, JString};
 use jni::sys::{jint, jobjectArray};
 use jni::JNIEnv;
 
-const ALL_CODES: [ErrorCode; 14] = [
-    ErrorCode::BadRequest,
-    ErrorCode::UnsupportedVersion,
-    ErrorCode::FrameTooLarge,
-    ErrorCode::PermissionDenied,
-    ErrorCode::UnknownAccount,
-    ErrorCode::AccountExists,
-    ErrorCode::BadPush,
-    ErrorCode::PushRefused,
-    ErrorCode::PolicyDenied,
-    ErrorCode::WrongState,
-    ErrorCode::Store,
-    ErrorCode::Busy,
-    ErrorCode::Internal,
-    ErrorCode::Unknown,
-];
-
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_NativeTesting_panic<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-) -> jint {
-    run(&mut env, -1, |_| -> Result<jint, BridgeError> {
+native! {
+    fn Java_org_dmnonce_NativeTesting_panic(_) -> jint {
         panic!("provoked by NativeTesting.panic")
-    })
+    }
 }
 
-/// Throws what the bridge throws for a daemon error named `code` (a wire
-/// name) or a connection failure (`daemon_unavailable`, `timeout`,
-/// `closed`, `protocol`, `io`, `use_after_close`).
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_NativeTesting_throwFor<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    code: JString<'l>,
-    message: JString<'l>,
-) {
-    run(&mut env, (), |env| {
+native! {
+    /// Throws what the bridge throws for a daemon error named `code` (a wire
+    /// name) or a connection failure (`daemon_unavailable`, `timeout`,
+    /// `closed`, `protocol`, `io`, `use_after_close`).
+    fn Java_org_dmnonce_NativeTesting_throwFor(env, code: JString<'l>, message: JString<'l>) {
         let code = values::string(env, &code, "code")?;
         let message = values::string(env, &message, "message")?;
         Err(match code.as_str() {
@@ -66,14 +39,14 @@ pub extern "system" fn Java_org_dmnonce_NativeTesting_throwFor<'l>(
             "protocol" => BridgeError::Client(ClientError::Protocol(message)),
             "use_after_close" => BridgeError::Closed,
             name => {
-                let wire = ALL_CODES
+                let wire = ErrorCode::ALL
                     .into_iter()
                     .find(|c| c.as_str() == name)
                     .ok_or_else(|| BridgeError::IllegalArgument(format!("no code {name:?}")))?;
                 BridgeError::Client(ClientError::Daemon(WireError::new(wire, message)))
             }
         })
-    })
+    }
 }
 
 /// Throws an exception whose class does not exist: the caller must get the
@@ -89,14 +62,9 @@ pub extern "system" fn Java_org_dmnonce_NativeTesting_throwMissingClass<'l>(
     );
 }
 
-/// Builds `count` `AccountInfo`s through the same code as `status()`.
-#[no_mangle]
-pub extern "system" fn Java_org_dmnonce_NativeTesting_accountInfos<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    count: jint,
-) -> jobjectArray {
-    run(&mut env, std::ptr::null_mut(), |env| {
+native! {
+    /// Builds `count` `AccountInfo`s through the same code as `status()`.
+    fn Java_org_dmnonce_NativeTesting_accountInfos(env, count: jint) -> jobjectArray {
         let accounts: Vec<AccountInfo> = (0..count.max(0))
             .map(|i| AccountInfo {
                 server_id: format!("server-{i}"),
@@ -109,5 +77,5 @@ pub extern "system" fn Java_org_dmnonce_NativeTesting_accountInfos<'l>(
             })
             .collect();
         Ok(values::account_infos(env, &accounts)?.into_raw())
-    })
+    }
 }

@@ -142,16 +142,60 @@ pub(crate) fn verdict_name(v: VerdictName) -> &'static str {
 
 // ---- results ---------------------------------------------------------------
 
-const STRING: &str = "Ljava/lang/String;";
+pub(crate) const STRING: &str = "Ljava/lang/String;";
 
 fn jstr<'l>(env: &mut JNIEnv<'l>, s: &str) -> Result<JObject<'l>, BridgeError> {
     Ok(env.new_string(s)?.into())
 }
 
-fn opt_jstr<'l>(env: &mut JNIEnv<'l>, s: Option<&str>) -> Result<JObject<'l>, BridgeError> {
+/// A Java string, or `null` for `None`.
+pub(crate) fn opt_jstr<'l>(
+    env: &mut JNIEnv<'l>,
+    s: Option<&str>,
+) -> Result<JObject<'l>, BridgeError> {
     match s {
         Some(s) => jstr(env, s),
         None => Ok(JObject::null()),
+    }
+}
+
+/// A notification as JNI arguments, in the order of the `Notification`
+/// constructor, which `Subscription.onNativeAlert` takes first too (it
+/// builds the `Notification` on the Java side).
+pub(crate) struct NotificationArgs<'l> {
+    ints: [i32; 4],
+    server_id: JObject<'l>,
+    vendor_hex: JObject<'l>,
+}
+
+impl<'l> NotificationArgs<'l> {
+    /// JNI signature of the arguments: version, uiMode, initiator,
+    /// sessionId, serverId, vendorHex.
+    pub(crate) const SIGNATURE: &'static str = "IIIILjava/lang/String;Ljava/lang/String;";
+
+    pub(crate) fn new(env: &mut JNIEnv<'l>, n: &NotificationInfo) -> Result<Self, BridgeError> {
+        Ok(NotificationArgs {
+            ints: [
+                i32::from(n.version),
+                i32::from(n.ui_mode),
+                i32::from(n.initiator),
+                i32::from(n.session_id),
+            ],
+            server_id: jstr(env, &n.server_id)?,
+            vendor_hex: jstr(env, &n.vendor_hex)?,
+        })
+    }
+
+    pub(crate) fn values(&self) -> [JValue<'l, '_>; 6] {
+        let [version, ui_mode, initiator, session_id] = self.ints.map(JValue::Int);
+        [
+            version,
+            ui_mode,
+            initiator,
+            session_id,
+            JValue::Object(&self.server_id),
+            JValue::Object(&self.vendor_hex),
+        ]
     }
 }
 
@@ -159,19 +203,11 @@ pub(crate) fn notification<'l>(
     env: &mut JNIEnv<'l>,
     n: &NotificationInfo,
 ) -> Result<JObject<'l>, BridgeError> {
-    let server_id = jstr(env, &n.server_id)?;
-    let vendor_hex = jstr(env, &n.vendor_hex)?;
+    let args = NotificationArgs::new(env, n)?;
     Ok(env.new_object(
         "org/dmnonce/Notification",
-        format!("(IIII{STRING}{STRING})V"),
-        &[
-            JValue::Int(i32::from(n.version)),
-            JValue::Int(i32::from(n.ui_mode)),
-            JValue::Int(i32::from(n.initiator)),
-            JValue::Int(i32::from(n.session_id)),
-            JValue::Object(&server_id),
-            JValue::Object(&vendor_hex),
-        ],
+        format!("({})V", NotificationArgs::SIGNATURE),
+        &args.values(),
     )?)
 }
 
