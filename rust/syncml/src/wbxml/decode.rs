@@ -117,15 +117,8 @@ pub fn read(bytes: &[u8]) -> Result<Element, DecodeError> {
             SWITCH_PAGE => page = c.byte()?,
             END => {
                 let open = stack.pop().ok_or(c.err("END without an open element"))?;
-                let e = close(open)?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(e),
-                    None => {
-                        if c.pos != bytes.len() {
-                            return Err(c.err("bytes after the root element"));
-                        }
-                        return Ok(e);
-                    }
+                if let Some(root) = place(&mut stack, close(open)?, &c)? {
+                    return Ok(root);
                 }
             }
             ENTITY => {
@@ -183,18 +176,25 @@ pub fn read(bytes: &[u8]) -> Result<Element, DecodeError> {
                         tag,
                         content: Content::Empty,
                     };
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(e),
-                        None => {
-                            if c.pos != bytes.len() {
-                                return Err(c.err("bytes after the root element"));
-                            }
-                            return Ok(e);
-                        }
+                    if let Some(root) = place(&mut stack, e, &c)? {
+                        return Ok(root);
                     }
                 }
             }
         }
+    }
+}
+
+/// Puts a finished element into its parent, the innermost open one; with
+/// none open it is the root, returned, and must end the document.
+fn place(stack: &mut [Open], e: Element, c: &Cursor<'_>) -> Result<Option<Element>, DecodeError> {
+    match stack.last_mut() {
+        Some(parent) => {
+            parent.children.push(e);
+            Ok(None)
+        }
+        None if c.pos != c.bytes.len() => Err(c.err("bytes after the root element")),
+        None => Ok(Some(e)),
     }
 }
 
