@@ -31,6 +31,11 @@ fn text(x: u32, y: u32, anchor: &str, size: u32, fill: &str, body: &str) -> Stri
     )
 }
 
+/// Text centred between the lifelines: an arrow's labels.
+fn centred_text(y: u32, size: u32, fill: &str, body: &str) -> String {
+    text((DEVICE_X + SERVER_X) / 2, y, "middle", size, fill, body)
+}
+
 fn label(b: (u32, u32, u32, u32), name: &str) -> String {
     let (x, y, w, h) = b;
     format!(
@@ -88,10 +93,8 @@ pub fn render(t: &Trace) -> String {
         match s {
             Step::Notification { record, .. } => {
                 y += MESSAGE_ROW / 2;
-                body.push(text(
-                    (DEVICE_X + SERVER_X) / 2,
+                body.push(centred_text(
                     y - 6,
-                    "middle",
                     12,
                     "#000",
                     &model::notification_label(record),
@@ -106,20 +109,16 @@ pub fn render(t: &Trace) -> String {
             }
             Step::Message { record, .. } => {
                 y += MESSAGE_ROW / 2;
-                body.push(text(
-                    (DEVICE_X + SERVER_X) / 2,
+                body.push(centred_text(
                     y - 6,
-                    "middle",
                     13,
                     "#000",
                     &model::message_label(record),
                 ));
                 let extra = format!(r#" data-package="{}""#, record.package);
                 body.push(arrow("msg", record.direction, y, &extra));
-                body.push(text(
-                    (DEVICE_X + SERVER_X) / 2,
+                body.push(centred_text(
                     y + 14,
-                    "middle",
                     10,
                     "#555",
                     &model::nonce_label(record),
