@@ -31,6 +31,8 @@ if ((${#need[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     # wireshark-common asks whether non-root users may capture: answer no.
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # shellcheck source=scripts/lib/apt.sh
+    source "$(dirname "$0")/lib/apt.sh"
+    apt_retry apt-get update -qq
+    apt_retry apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

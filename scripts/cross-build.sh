@@ -30,6 +30,12 @@
 #   killing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Only the lists of --tests and --benches go to standard output, which the
+# callers read as data: everything else (apt, cargo, the build scripts) goes
+# to standard error. (A CI run of 50-device-tests took './../dmnonced' for
+# the first test's directory: the list's first line held no path. The cause
+# was not found; scripts/device-tests.sh now checks the list it reads.)
+exec 3>&1 1>&2
 source scripts/lib/cross-env.sh
 target=${1:?usage: scripts/cross-build.sh TARGET [--tests]}
 mode=${2:-}
@@ -70,7 +76,7 @@ import json, os, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
-        print(m["executable"], os.path.dirname(m["manifest_path"]), sep="\t")'
+        print(m["executable"], os.path.dirname(m["manifest_path"]), sep="\t")' >&3
 fi
 if [[ "$mode" == --benches ]]; then
     # (cargo bench is always optimised: no --release.)
@@ -80,5 +86,5 @@ import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "package0":
-        print(m["executable"])'
+        print(m["executable"])' >&3
 fi

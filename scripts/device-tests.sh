@@ -24,6 +24,7 @@ stage=$(mktemp -d /tmp/dmnonce-device-tests.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 
 scripts/cross-build.sh "$target" --tests >"$stage/list"
+[[ $(head -c 1 "$stage/list") == / ]] || { echo "device-tests: scripts/cross-build.sh listed no test executables" >&2; exit 1; }
 out=$(dirname "$(head -n 1 "$stage/list" | cut -f 1)")/..
 
 # The tests find the daemon's binaries (CARGO_BIN_EXE_*) and their data

@@ -110,7 +110,7 @@ ensure_host_tools() {
     export DEBIAN_FRONTEND=noninteractive
     cross_enable_backports
     cross_apt_update
-    apt-get install -y -qq --no-install-recommends -t bookworm-backports "${missing[@]}" >/dev/null
+    apt_retry apt-get install -y -qq --no-install-recommends -t bookworm-backports "${missing[@]}" >/dev/null
 }
 # apt-get download of another architecture's packages needs that
 # architecture known to dpkg (scripts/cross-build.sh adds it too).
@@ -121,7 +121,7 @@ ensure_foreign_arch() {
 }
 apt_download() { # apt_download DIR PACKAGE...
     # Sandbox user root: the cache is not readable by _apt.
-    (cd "$1" && shift && apt-get -qq -o APT::Sandbox::User=root download "$@")
+    (cd "$1" && shift && apt_retry apt-get -qq -o APT::Sandbox::User=root download "$@")
 }
 
 # ------------------------------------------------------ kernel and busybox

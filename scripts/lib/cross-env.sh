@@ -34,6 +34,9 @@ cross_target_of() {
     esac
 }
 
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 # cargo_target_dir: cargo's target directory (CARGO_TARGET_DIR honoured).
 # shellcheck source=scripts/lib/target-dir.sh
 source "$(dirname "${BASH_SOURCE[0]}")/target-dir.sh"
@@ -55,7 +58,7 @@ SRC
 
 cross_apt_update() {
     if [[ -z "${CROSS_APT_UPDATED:-}" ]]; then
-        apt-get update -qq
+        apt_retry apt-get update -qq
         CROSS_APT_UPDATED=1
     fi
 }
@@ -74,7 +77,7 @@ cross_install_toolchain() {
     export DEBIAN_FRONTEND=noninteractive
     dpkg --print-foreign-architectures | grep -qx "$arch" || { dpkg --add-architecture "$arch"; CROSS_APT_UPDATED=; }
     cross_apt_update
-    apt-get install -y -qq --no-install-recommends rustc-web cargo-web "libstd-rust-web-dev:$arch" \
+    apt_retry apt-get install -y -qq --no-install-recommends rustc-web cargo-web "libstd-rust-web-dev:$arch" \
         "gcc-$gnu" "libc6-dev-$arch-cross" "libssl-dev:$arch" "libtomcrypt-dev:$arch" >/dev/null
 }
 

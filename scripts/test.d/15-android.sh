@@ -34,8 +34,10 @@ dpkg -s libc6-dev-arm64-cross >/dev/null 2>&1 || need+=(libc6-dev-arm64-cross)
 if ((${#need[@]})); then
     say "installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # shellcheck source=scripts/lib/apt.sh
+    source scripts/lib/apt.sh
+    apt_retry apt-get update -qq
+    apt_retry apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # rustc-web and rust-web-src must be the same release, or -Zbuild-std
 # compiles a std the compiler does not match.
