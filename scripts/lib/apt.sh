@@ -10,8 +10,8 @@ apt_retry() {
     local try
     for try in 1 2 3; do
         "$@" && return 0
-        echo "apt: '$*' failed (try $try of 4), again in $((try * 20)) s" >&2
-        sleep $((try * 20))
+        echo "apt: '$*' failed (try $try of 4), again in $((try * 10)) s" >&2
+        sleep $((try * 10))
     done
     "$@"
 }

@@ -56,9 +56,12 @@ SRC
     fi
 }
 
+# A failed update is not the end: apt keeps the indexes it could fetch, and
+# the pinned install below says whether what is needed was among them.
 cross_apt_update() {
     if [[ -z "${CROSS_APT_UPDATED:-}" ]]; then
-        apt_retry apt-get update -qq
+        apt_retry apt-get update -qq ||
+            echo "warning: apt-get update failed; the package indexes it could fetch are used" >&2
         CROSS_APT_UPDATED=1
     fi
 }
@@ -77,8 +80,34 @@ cross_install_toolchain() {
     export DEBIAN_FRONTEND=noninteractive
     dpkg --print-foreign-architectures | grep -qx "$arch" || { dpkg --add-architecture "$arch"; CROSS_APT_UPDATED=; }
     cross_apt_update
-    apt_retry apt-get install -y -qq --no-install-recommends rustc-web cargo-web "libstd-rust-web-dev:$arch" \
+    apt_retry apt-get install -y -qq --no-install-recommends rustc-web cargo-web >/dev/null
+    # The target's standard library must be the compiler's own release: an
+    # index that lacks it (a mirror whose security suite for one
+    # architecture is broken) must fail here, not install an older one that
+    # rustc refuses crate by crate.
+    local rust_version
+    rust_version=$(dpkg-query -W -f '${Version}' rustc-web)
+    # (Not tried again: a version missing from the index stays missing.)
+    apt-get install -y -qq --no-install-recommends "libstd-rust-web-dev:$arch=$rust_version" \
         "gcc-$gnu" "libc6-dev-$arch-cross" "libssl-dev:$arch" "libtomcrypt-dev:$arch" >/dev/null
+}
+
+# cross_ready_arches SUITE ARCH...: prints the device architectures whose
+# cross toolchain is installed or could be installed now; says on stderr
+# which could not, and why it is not the code's fault. Fails when none is
+# left, so a suite never passes without a device.
+cross_ready_arches() {
+    local suite=$1 arch ready=()
+    shift
+    for arch in "$@"; do
+        if (cross_install_toolchain "$(cross_target_of "$arch")") >&2; then
+            ready+=("$arch")
+        else
+            echo "$suite: $arch SKIPPED: its Debian cross toolchain cannot be installed on this machine (apt's errors above); scripts/device-tests.sh $arch runs it where it can" >&2
+        fi
+    done
+    ((${#ready[@]})) || { echo "$suite: no device architecture can be built here" >&2; return 1; }
+    echo "${ready[*]}"
 }
 
 # Exports what cargo needs to build for TARGET with Debian's rustc.

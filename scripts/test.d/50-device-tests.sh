@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/cross-env.sh
 budget=5000000
-for arch in ${DMNONCE_DEVICE_ARCHES:-aarch64 armv7}; do
+arches=$(cross_ready_arches 50-device-tests ${DMNONCE_DEVICE_ARCHES:-aarch64 armv7})
+for arch in $arches; do
     target=$(cross_target_of "$arch") gnu=$(cross_gnu_of "$target")
     t0=$(date +%s)
     scripts/device-tests.sh "$arch"

@@ -20,7 +20,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-arches=(${DMNONCE_DEVICE_ARCHES:-aarch64 armv7})
 work=$(mktemp -d /tmp/dmnonce-52.XXXXXX)
 server_pid=""
 cleanup() {
@@ -33,6 +32,8 @@ failed=()
 
 # Architecture, target and cross gcc names: scripts/lib/cross-env.sh.
 source scripts/lib/cross-env.sh
+ready=$(cross_ready_arches 52-emulated-device ${DMNONCE_DEVICE_ARCHES:-aarch64 armv7})
+read -r -a arches <<<"$ready"
 
 # ------------------------------------------------------------ the server
 start_server() { # start_server DIR -> PORT, BASE
