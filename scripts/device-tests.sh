@@ -20,8 +20,10 @@ filter=${2:-}
 source scripts/lib/cross-env.sh
 target=$(cross_target_of "$arch")
 
-stage=$(mktemp -d /tmp/dmnonce-device-tests.XXXXXX)
-trap 'rm -rf "$stage"' EXIT
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init device-tests
+stage=$H_WORK
 
 scripts/cross-build.sh "$target" --tests >"$stage/list"
 [[ $(head -c 1 "$stage/list") == / ]] || { echo "device-tests: scripts/cross-build.sh listed no test executables" >&2; exit 1; }

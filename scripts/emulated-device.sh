@@ -44,6 +44,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/lib/cross-env.sh"
 # shellcheck source=scripts/lib/libdmnonce.sh
 source "$root/scripts/lib/libdmnonce.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$root/scripts/lib/harness.sh"
 
 die() { echo "emulated-device: $*" >&2; exit 125; }
 note() { echo "emulated-device: $*" >&2; }
@@ -290,8 +292,9 @@ run_qemu() {
     mapfile -d '' args < <(qemu_args)
     timeout -k 5 "$timeout_s" "$qemu" "${args[@]}" </dev/null 2>"$work/qemu.log" &
     qemu_pid=$!
+    harness_track "$qemu_pid"
     wait "$qemu_pid" || rc=$?
-    qemu_pid=""
+    harness_untrack "$qemu_pid"
     if ((rc == 124 || rc == 137)); then
         note "the device did not finish within $timeout_s s: killed"
         show_console
@@ -313,12 +316,6 @@ show_console() {
     return 0
 }
 
-cleanup() {
-    [[ -n ${qemu_pid:-} ]] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
-    [[ -n ${work:-} ]] && rm -rf "$work"
-    return 0
-}
-
 main() {
     parse_args "$@"
     [[ -n $arch ]] || die "--arch is required"
@@ -331,8 +328,8 @@ main() {
     fetch_kernel
     fetch_busybox
     flock -u 9
-    work=$(mktemp -d /tmp/dmnonce-device.XXXXXX)
-    trap cleanup EXIT
+    harness_init device
+    work=$H_WORK
     trap 'exit 130' INT TERM
     stage_guest
     run_qemu

@@ -74,6 +74,10 @@ def hmac_header(name, password, nonce, body):
     return f'algorithm=MD5, username="{name}", mac={mac}'
 
 
+# The offset of TP-UDL (user data length, octets) in sms_deliver's TPDUs.
+TPDU_UDL = 1 + 8 + 2 + 7
+
+
 def sms_deliver(wsp, parts, ref=0x5A):
     """SMS-DELIVER TPDUs (3GPP TS 23.040) carrying a WAP push: 8-bit data,
     UDH with WDP ports 2948/9200 and, when split, 8-bit concatenation."""
@@ -160,20 +164,22 @@ def ctl_call(path, op, timeout=10.0, **fields):
 
 
 class Daemon:
-    """A dmnonced process of ours (killed by its pid only)."""
+    """A dmnonced process of ours (killed by its pid only). PREFIX runs it
+    through another command (`ip netns exec NS`)."""
 
-    def __init__(self, state_dir, socket_path, config_path, log_path, exe=None):
+    def __init__(self, state_dir, socket_path, config_path, log_path, exe=None, prefix=()):
         self.state_dir = state_dir
         self.socket = socket_path
         self.config = config_path
         self.log_path = log_path
         self.exe = exe or os.path.join(bin_dir(), "dmnonced")
+        self.prefix = list(prefix)
         self.proc = None
 
     def spawn(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [self.exe, "--config", self.config, "--state-dir", self.state_dir,
+            self.prefix + [self.exe, "--config", self.config, "--state-dir", self.state_dir,
              "--socket", self.socket],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
@@ -236,20 +242,21 @@ def write_daemon_config(path, state_dir, socket_path, http=None, fallback_per_ho
 
 
 class TestServer:
-    """A dmnonce-testserver process of ours."""
+    """A dmnonce-testserver process of ours; PREFIX as for Daemon."""
 
-    def __init__(self, state_dir, log_path, extra=(), listen="127.0.0.1:0"):
+    def __init__(self, state_dir, log_path, extra=(), listen="127.0.0.1:0", prefix=()):
         self.state_dir = state_dir
         self.log_path = log_path
         self.extra = list(extra)
         self.listen = listen
+        self.prefix = list(prefix)
         self.proc = None
         self.url = None
 
     def start(self, timeout=20.0):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [os.path.join(bin_dir(), "dmnonce-testserver"), "--listen", self.listen,
+            self.prefix + [os.path.join(bin_dir(), "dmnonce-testserver"), "--listen", self.listen,
              "--state", self.state_dir] + self.extra,
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
@@ -355,6 +362,8 @@ USAGE = """The C tests' independent peer (tests/c/peer.h runs it):
   dmn.py notify BASE_URL CLIENT NONCE WSP OUT  -> Package #0 / WSP PDU to OUT
   dmn.py device BASE_URL CLIENT                -> resyncs_completed
   dmn.py sms WSP_FILE PARTS OUT_PREFIX         -> SMS-DELIVER TPDUs OUT_PREFIX.1 ...
+  dmn.py cmt WSP_FILE                          -> one SMS-DELIVER as a modem's +CMT
+                                                  hex, empty SMSC field in front
   dmn.py add-device BASE_URL CLIENT SRV_PW CLI_PW (md5, xml)"""
 
 
@@ -386,6 +395,14 @@ def main(argv):
         for i, tpdu in enumerate(sms_deliver(wsp, int(argv[3])), start=1):
             with open(f"{argv[4]}.{i}", "wb") as f:
                 f.write(tpdu)
+    elif cmd == "cmt":
+        # scripts/ofono-phonesim.sh: its AT modem (scripts/ofono/at_modem.py)
+        # hands this to ofono; one SMS only.
+        with open(argv[2], "rb") as f:
+            (tpdu,) = sms_deliver(f.read(), 1)
+        if tpdu[TPDU_UDL] > 140:
+            sys.exit("dmn.py cmt: the push does not fit in one SMS")
+        print("00" + tpdu.hex().upper())
     elif cmd == "add-device":
         _post(argv[2] + "/admin/devices",
               {"client_name": argv[3], "server_password": argv[4], "client_password": argv[5],

@@ -16,7 +16,9 @@
 # measurement).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-say() { echo "15-android: $*"; }
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_name 15-android
 start=$SECONDS
 
 # --- tools (CI's fresh machine; quiet when all are present) --------------
@@ -150,8 +152,6 @@ for p in $packages; do pargs+=(-p "$p"); done
 # -D warnings: code compiled only for other targets leaves dead code or
 #   unused imports on Android that the host clippy never sees.
 # <target dir>/android: its own target dir, so the host build is not disturbed.
-# shellcheck source=scripts/lib/target-dir.sh
-source scripts/lib/target-dir.sh
 android_target=$(cargo_target_dir)/android
 env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$android_target" \
     LIBSQLITE3_SYS_USE_PKG_CONFIG=1 \

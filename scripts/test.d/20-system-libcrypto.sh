@@ -9,10 +9,10 @@
 # Needs libssl-dev and pkg-config (scripts/ci-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-say() { echo "20-system-libcrypto: $*"; }
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init 20-system-libcrypto
 features=(--no-default-features --features ofono,system-libcrypto)
-# shellcheck source=scripts/lib/target-dir.sh
-source scripts/lib/target-dir.sh
 target=$(cargo_target_dir)
 # A target dir of its own: other features than the host build's.
 own=$target/system-libcrypto
@@ -26,20 +26,14 @@ libs=$(ldd "$bin")
 grep -q 'libcrypto\.so' <<<"$libs" || { say "dmnonced does not link the system libcrypto"; exit 1; }
 say "links $(grep -o 'libcrypto\.so[^ ]*' <<<"$libs" | head -n1)"
 
-work=$(mktemp -d)
-pid=
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-"$bin" --state-dir "$work/state" --socket "$work/d.sock" 2>"$work/log" &
-pid=$!
-for _ in $(seq 100); do grep -q 'dmnonced ready' "$work/log" && break; sleep 0.1; done
-grep -q 'dmnonced ready' "$work/log" || { cat "$work/log"; say "daemon not ready"; exit 1; }
+work=$H_WORK
+H_DAEMON_EXE=$bin harness_start_daemon "$work"
 "$ctl" --socket "$work/d.sock" --json status >"$work/status.json"
 grep -q '"accounts"' "$work/status.json" || { say "status failed"; exit 1; }
 if sqlite3 "$work/state/dmnonce.db" 'SELECT count(*) FROM sqlite_master;' >/dev/null 2>&1; then
     say "the store is readable without the key"; exit 1
 fi
-kill "$pid"; wait "$pid" || true; pid=
+harness_stop "$H_DAEMON_PID"
 say "daemon started, served, stopped; its store is encrypted"
 
 if cargo check -q --locked -p dmnonced --no-default-features --features ofono \

@@ -5,8 +5,11 @@
 # Needs tshark + text2pcap (Debian `tshark`, installed by scripts/ci-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_name 25-tshark
 if ! command -v tshark >/dev/null || ! command -v text2pcap >/dev/null; then
-    echo "25-tshark: tshark/text2pcap missing; run scripts/ci-deps.sh" >&2
+    say "tshark/text2pcap missing; run scripts/ci-deps.sh" >&2
     exit 1
 fi
 cargo test -p dmnonce-push --locked --test tshark -- --ignored

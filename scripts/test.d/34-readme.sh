@@ -19,22 +19,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-say() { echo "34-readme: $*"; }
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init 34-readme
 fail() { say "FAIL: $*"; exit 1; }
-# shellcheck source=scripts/lib/target-dir.sh
-source scripts/lib/target-dir.sh
 target=$(cargo_target_dir)
-
-work=$(mktemp -d)
-group=
-cleanup() {
-    # The blocks leave daemons and servers running in the background.
-    [[ -n $group ]] && kill -TERM -- "-$group" 2>/dev/null
-    sleep 0.3
-    [[ -n $group ]] && kill -KILL -- "-$group" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+work=$H_WORK
 
 git clone -q "$root" "$work/clone"
 mkdir -p "$work/tmp" "$work/home" "$work/run"
@@ -54,7 +44,8 @@ PY
 blocks=$(grep -c '^echo .34-readme: block' "$work/blocks.sh")
 say "running $blocks README blocks in a fresh clone"
 
-# Its own process group, so that cleanup stops what the blocks started.
+# Its own process group, so that the harness's exit trap stops what the
+# blocks started (they leave daemons and servers running in the background).
 set +e
 (
     cd "$work/clone"
@@ -65,7 +56,7 @@ set +e
     exec setsid bash -e -o pipefail "$work/blocks.sh"
 ) >"$work/out" 2>"$work/err" &
 runner=$!
-group=$runner
+harness_track_group "$runner"
 wait "$runner"
 rc=$?
 set -e

@@ -9,19 +9,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-# shellcheck source=scripts/lib/target-dir.sh
-source scripts/lib/target-dir.sh
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_name 40-jvm
 target=$(cargo_target_dir)
 
 junit=/usr/share/java/junit4.jar
 hamcrest=/usr/share/java/hamcrest-core.jar
 [[ -e $hamcrest ]] || hamcrest=/usr/share/java/hamcrest.jar
 for tool in javac java; do
-    command -v "$tool" >/dev/null || { echo "40-jvm: $tool missing; run scripts/ci-deps.sh" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { say "$tool missing; run scripts/ci-deps.sh" >&2; exit 1; }
 done
-[[ -e $junit ]] || { echo "40-jvm: $junit missing; run scripts/ci-deps.sh" >&2; exit 1; }
+[[ -e $junit ]] || { say "$junit missing; run scripts/ci-deps.sh" >&2; exit 1; }
 
-echo "40-jvm: building libdmnonce_jni (features: testing) and the binaries the tests drive"
+say "building libdmnonce_jni (features: testing) and the binaries the tests drive"
 # scripts/test.sh lints the workspace without features; the test-only module
 # is linted here.
 cargo clippy -p dmnonce-jni --features testing --all-targets --locked -q -- -D warnings
@@ -32,7 +33,7 @@ if cargo build -p dmnonced -p dmnoncectl -p dmnonce-testserver --locked; then
     # Built: then every test must run; a skip would hide a regression.
     export DMNONCE_JVM_REQUIRE_ALL=1
 else
-    echo "40-jvm: dmnonced/dmnoncectl/dmnonce-testserver did not build; daemon tests will be SKIPPED" >&2
+    say "dmnonced/dmnoncectl/dmnonce-testserver did not build; daemon tests will be SKIPPED" >&2
 fi
 
 out=$target/jvm
@@ -56,11 +57,11 @@ jni_symbols() { nm -D --defined-only "$1" | awk '{print $3}' | grep '^Java_' | s
 declared=$(grep -ho 'Java_[A-Za-z0-9_]*' "$out"/headers/*.h | sort -u)
 exported=$(jni_symbols "$target/debug/libdmnonce_jni.so" | grep -v '^Java_org_dmnonce_NativeTesting_' || true)
 if [[ "$declared" != "$exported" ]]; then
-    echo "40-jvm: native methods declared in Java and exported by libdmnonce_jni differ:" >&2
+    say "native methods declared in Java and exported by libdmnonce_jni differ:" >&2
     diff <(echo "$declared") <(echo "$exported") >&2 || true
     exit 1
 fi
-echo "40-jvm: $(echo "$declared" | wc -l) native methods match the library's exports"
+say "$(echo "$declared" | wc -l) native methods match the library's exports"
 
 log=$out/junit.log
 set +e
@@ -82,7 +83,7 @@ set -e
 # HotSpot's -Xcheck:jni reports misuse (pending exceptions ignored, local
 # reference overflow, wrong thread) as "WARNING" lines without failing.
 if grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" >/dev/null; then
-    echo "40-jvm: -Xcheck:jni reported problems:" >&2
+    say "-Xcheck:jni reported problems:" >&2
     grep -E '^WARNING|WARNING in native method|JNI local refs' "$log" >&2
     status=1
 fi
@@ -94,41 +95,41 @@ fi
 # the production-library check below still runs.
 check_jar() {
     local paths classes sources javadoc version entry top consumer
-    paths=$(bash scripts/build-jar.sh) || { echo "40-jvm: scripts/build-jar.sh failed" >&2; return 1; }
+    paths=$(bash scripts/build-jar.sh) || { say "scripts/build-jar.sh failed" >&2; return 1; }
     classes=$(sed -n 1p <<<"$paths")
     sources=$(sed -n 2p <<<"$paths")
     javadoc=$(sed -n 3p <<<"$paths")
     jar tf "$classes" >"$out/jar-classes.txt" || return 1
     grep -qx 'org/dmnonce/DmNonce.class' "$out/jar-classes.txt" ||
-        { echo "40-jvm: $classes lacks org/dmnonce/DmNonce.class" >&2; return 1; }
+        { say "$classes lacks org/dmnonce/DmNonce.class" >&2; return 1; }
     # Every class is one of android/java's (inner classes by their outer
     # one): nothing from tests/java (NativeTesting, ...) or the receiver.
     while read -r entry; do
         top=${entry%.class}
         top=${top%%\$*}
         [[ -e "android/java/$top.java" ]] ||
-            { echo "40-jvm: $classes has $entry, which is not a class of android/java" >&2; return 1; }
+            { say "$classes has $entry, which is not a class of android/java" >&2; return 1; }
     done < <(grep '\.class$' "$out/jar-classes.txt")
     while read -r entry; do
         entry=${entry#tests/java/}
         entry=${entry#android/receiver/java/}
         if grep -E "^${entry%.java}(\\$.*)?\\.class\$" "$out/jar-classes.txt" >&2; then
-            echo "40-jvm: $classes has a class of tests/java or android/receiver (above)" >&2
+            say "$classes has a class of tests/java or android/receiver (above)" >&2
             return 1
         fi
     done < <(find tests/java android/receiver/java -name '*.java')
     if grep NativeTesting "$out/jar-classes.txt" >&2; then
-        echo "40-jvm: $classes has the test-only NativeTesting" >&2
+        say "$classes has the test-only NativeTesting" >&2
         return 1
     fi
     version=$(cargo metadata --format-version 1 --no-deps |
         python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "dmnonce-jni"))')
     unzip -p "$classes" META-INF/MANIFEST.MF | tr -d '\r' | grep -x "Implementation-Version: $version" >/dev/null ||
-        { echo "40-jvm: $classes manifest lacks Implementation-Version: $version" >&2; return 1; }
+        { say "$classes manifest lacks Implementation-Version: $version" >&2; return 1; }
     jar tf "$sources" | grep -x 'org/dmnonce/DmNonce.java' >/dev/null ||
-        { echo "40-jvm: $sources lacks org/dmnonce/DmNonce.java" >&2; return 1; }
+        { say "$sources lacks org/dmnonce/DmNonce.java" >&2; return 1; }
     jar tf "$javadoc" | grep -x 'index.html' >/dev/null ||
-        { echo "40-jvm: $javadoc lacks index.html" >&2; return 1; }
+        { say "$javadoc lacks index.html" >&2; return 1; }
     # A consumer compiled against the jar alone (no sourcepath, no api dir).
     consumer=$out/jar-consumer
     mkdir -p "$consumer/src/com/example" "$consumer/classes"
@@ -153,23 +154,23 @@ final class Consumer {
 EOF
     javac -Xlint:all -Werror --release 11 -implicit:none -sourcepath '' -cp "$classes" -d "$consumer/classes" \
         "$consumer/src/com/example/Consumer.java" ||
-        { echo "40-jvm: a consumer does not compile against $classes alone" >&2; return 1; }
-    echo "40-jvm: $(basename "$classes") $version: $(grep -c '\.class$' "$out/jar-classes.txt") classes, only android/java's (no test or receiver classes), sources and Javadoc jars; a consumer compiles against it alone"
+        { say "a consumer does not compile against $classes alone" >&2; return 1; }
+    say "$(basename "$classes") $version: $(grep -c '\.class$' "$out/jar-classes.txt") classes, only android/java's (no test or receiver classes), sources and Javadoc jars; a consumer compiles against it alone"
 }
 if [[ $status -eq 0 ]]; then
-    echo "40-jvm: building dmnonce.jar (scripts/build-jar.sh)"
+    say "building dmnonce.jar (scripts/build-jar.sh)"
     check_jar || status=1
 else
-    echo "40-jvm: JUnit or -Xcheck:jni failed; the jar check (scripts/build-jar.sh) is not run" >&2
+    say "JUnit or -Xcheck:jni failed; the jar check (scripts/build-jar.sh) is not run" >&2
 fi
 
 # The library Android.bp ships is built without the "testing" feature: it
 # must not export the test-only entry points (provoked panics and the like).
 cargo build -p dmnonce-jni --locked -q
 if jni_symbols "$target/debug/libdmnonce_jni.so" | grep NativeTesting >/dev/null; then
-    echo "40-jvm: libdmnonce_jni without --features testing exports test entry points" >&2
+    say "libdmnonce_jni without --features testing exports test entry points" >&2
     status=1
 else
-    echo "40-jvm: the production build of libdmnonce_jni exports no test entry points"
+    say "the production build of libdmnonce_jni exports no test entry points"
 fi
 exit "$status"

@@ -7,6 +7,9 @@
 # 32 bits is caught. DMNONCE_DEVICE_ARCHES="aarch64" limits the architectures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init 50-device-tests
 source scripts/lib/cross-env.sh
 budget=5000000
 arches=$(cross_ready_arches 50-device-tests ${DMNONCE_DEVICE_ARCHES:-aarch64 armv7})
@@ -15,11 +18,11 @@ for arch in $arches; do
     t0=$(date +%s)
     scripts/device-tests.sh "$arch"
     out=$(cargo_target_dir)/$target/release
-    stripped=$(mktemp)
+    stripped=$H_WORK/dmnonced-$arch
     "$gnu-strip" -o "$stripped" "$out/dmnonced"
     size=$(stat -c %s "$stripped")
     rm -f "$stripped"
-    echo "50-device-tests: $arch stripped dmnonced $size bytes (budget $budget)"
-    ((size <= budget)) || { echo "50-device-tests: $arch dmnonced is over its budget"; exit 1; }
-    echo "50-device-tests: $arch passed in $(($(date +%s) - t0)) s (cross builds included)"
+    say "$arch stripped dmnonced $size bytes (budget $budget)"
+    ((size <= budget)) || { say "$arch dmnonced is over its budget"; exit 1; }
+    say "$arch passed in $(($(date +%s) - t0)) s (cross builds included)"
 done

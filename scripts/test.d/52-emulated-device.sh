@@ -20,14 +20,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-work=$(mktemp -d /tmp/dmnonce-52.XXXXXX)
-server_pid=""
-cleanup() {
-    stop_server
-    rm -rf "$work"
-}
-trap cleanup EXIT
-say() { printf '52-emulated-device: %s\n' "$*"; }
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_init 52-emulated-device
+work=$H_WORK
 failed=()
 
 # Architecture, target and cross gcc names: scripts/lib/cross-env.sh.
@@ -36,21 +32,9 @@ ready=$(cross_ready_arches 52-emulated-device ${DMNONCE_DEVICE_ARCHES:-aarch64 a
 read -r -a arches <<<"$ready"
 
 # ------------------------------------------------------------ the server
-start_server() { # start_server DIR -> PORT, BASE
-    mkdir -p "$1"
-    "$host_bin/dmnonce-testserver" --listen 127.0.0.1:0 --state "$1" --server-id dmnonce-test \
-        --fallback-after-ms 1500 >"$1/out" 2>"$1/timeline.log" &
-    server_pid=$!
-    for _ in $(seq 100); do grep -q '^listening http' "$1/out" 2>/dev/null && break; sleep 0.1; done
-    BASE=$(sed -n 's/^listening //p' "$1/out" | head -n 1)
-    [[ -n $BASE ]] || { cat "$1/timeline.log" >&2; say "dmnonce-testserver did not start"; exit 1; }
-    PORT=${BASE##*:}
-}
-stop_server() {
-    [[ -n $server_pid ]] || return 0
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
+start_server() { # start_server DIR -> PORT, BASE; its log (the timeline) DIR/err
+    harness_start_testserver "$1" --server-id dmnonce-test --fallback-after-ms 1500 || exit 1
+    BASE=$H_BASE PORT=$H_PORT
 }
 admin() { curl -sS -f --max-time 30 -X POST -H 'Content-Type: application/json' --data "$2" "$BASE$1"; }
 server_device() { curl -sS -f --max-time 30 "$BASE/admin/devices/$1"; }
@@ -101,7 +85,7 @@ scenario_case1() { # scenario_case1 ARCH
         expect_server field-device last_error null &&
         expect_server field-device session_active false &&
         expect_server field-device notification_pending false &&
-        grep -q 'session .* opened by field-device: resync' "$server_dir/timeline.log"
+        grep -q 'session .* opened by field-device: resync' "$server_dir/err"
 }
 scenario_initd() {
     device "$1" initd --share "$share" -- sh /share/initd.sh &&
@@ -123,7 +107,6 @@ if [[ $build != no ]]; then
     say "building dmnonce-testserver for the host"
     cargo build --locked -q -p dmnonce-testserver
 fi
-host_bin=$(cargo_target_dir)/debug
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I"$root/include")
 for arch in "${arches[@]}"; do
     target=$(cross_target_of "$arch")
@@ -164,10 +147,10 @@ EOF
         else
             say "FAIL $arch $s"
             failed+=("$arch-$s")
-            sed 's/^/  [server] /' "$server_dir/timeline.log" | tail -n 20
+            sed 's/^/  [server] /' "$server_dir/err" | tail -n 20
         fi
     done
-    stop_server
+    harness_stop "$H_TESTSERVER_PID"
     seconds[$arch]=$(($(date +%s) - t_arch))
 done
 

@@ -8,6 +8,9 @@
 # AuthSecret rotated at Pkg#4. Debug builds; about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_name 70-hardening
 bash scripts/fault-inject.sh 50
 bash scripts/load.sh --duration 5 --clients 3
 bash scripts/hardening/asan-c.sh
@@ -16,3 +19,4 @@ bash scripts/hardening/asan-c.sh
 # Pkg#5 once left the device holding only the new secret, cut off for good
 # (docs/robustness.md, "AuthSecret rotation"); now a regression check.
 bash scripts/fault-inject.sh 0 --no-build --only http --rotate-secret
+say "fault injection, load, ASan/UBSan C tests and the rotated-secret HTTP cuts passed"
