@@ -211,9 +211,10 @@ pub fn umask(mask: u32) -> u32 {
 /// for the session (the HTTP client), and with the kernel's fault-around
 /// each touched page mapped its neighbours too. They are clean
 /// pages of the program file, so `MADV_DONTNEED` only drops this process's
-/// mapping of them: they stay in the page cache, now unmapped and so the
-/// first the kernel reclaims under pressure; a page used again faults back
-/// from the cache (or the file) with the same contents. This is sound only
+/// mapping of them: they stay in the page cache, unmapped, where the kernel
+/// reclaims them like any other clean cache when memory runs short; a page
+/// used again faults back from the cache (or the file) with the same
+/// contents. This is sound only
 /// because these segments are never written: they are mapped read-only
 /// (no `PF_W`), and the program has no text relocations (the device build
 /// refuses a `dmnonced` with `TEXTREL`); RELRO lies in the writable
@@ -222,7 +223,8 @@ pub fn umask(mask: u32) -> u32 {
 /// breakpoint in the program's code would be dropped the same way.)
 #[cfg(all(feature = "release-start-pages", target_os = "linux"))]
 pub fn release_program_pages() -> io::Result<usize> {
-    // The first object dl_iterate_phdr reports is the program itself.
+    // The first object dl_iterate_phdr reports is the program itself
+    // (dl_iterate_phdr(3)).
     unsafe extern "C" fn program_segments(
         info: *mut libc::dl_phdr_info,
         _size: libc::size_t,
@@ -280,10 +282,10 @@ pub fn release_program_pages() -> io::Result<usize> {
 /// its own, and the pages it touched stay with the arena after the thread
 /// ends: the daemon runs each control connection and each resync session
 /// on a short-lived thread, so after 10 sessions and 1,000 pushes it kept
-/// about 1 MiB of such pages (docs/performance.md, "On the device"). Its allocations are
-/// small and brief, so the one lock they then share costs nothing that
-/// shows, and the free pages at the top of the one heap go back to the
-/// kernel as they free.
+/// about 1 MiB of such pages (docs/performance.md, "On the device"). Its
+/// allocations are small and brief, so the one lock they then share costs
+/// nothing that shows, and the free pages at the top of the one heap go
+/// back to the kernel as they free.
 #[cfg(all(feature = "one-malloc-arena", target_os = "linux", target_env = "gnu"))]
 pub fn one_malloc_arena() -> io::Result<()> {
     // SAFETY: mallopt only sets a tunable of the allocator.
