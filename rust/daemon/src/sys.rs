@@ -295,3 +295,38 @@ pub fn one_malloc_arena() -> io::Result<()> {
         Err(io::Error::other("mallopt(M_ARENA_MAX) refused"))
     }
 }
+
+#[cfg(all(test, feature = "release-start-pages", target_os = "linux"))]
+mod tests {
+    /// Read-only data of the test program, read through `black_box` so
+    /// that the sums are computed from its pages, not at compile time.
+    static TABLE: [u8; 3 * 4096] = {
+        let mut t = [0u8; 3 * 4096];
+        let mut i = 0;
+        while i < t.len() {
+            t[i] = (i * 7 % 251) as u8;
+            i += 1;
+        }
+        t
+    };
+
+    fn sum() -> u64 {
+        std::hint::black_box(&TABLE)
+            .iter()
+            .map(|&b| u64::from(b))
+            .sum()
+    }
+
+    #[test]
+    fn released_program_pages_fault_back_unchanged() {
+        let before = sum();
+        let released = super::release_program_pages().expect("madvise");
+        assert!(released > 0, "no read-only segment found");
+        // The code running now and the table were unmapped: both come back.
+        assert_eq!(sum(), before);
+        assert_eq!(
+            super::release_program_pages().expect("madvise again"),
+            released
+        );
+    }
+}
