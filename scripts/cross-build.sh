@@ -28,6 +28,13 @@
 #   the daemon. The two libraries keep unwinding, because their C and JNI
 #   boundaries turn a panic into an error for the host process instead of
 #   killing it.
+# - once ready, dmnonced unmaps the pages of its program that starting
+#   touched (feature release-start-pages): they are clean file pages, and a
+#   page used again faults back. Sound because those segments are never
+#   written, so a check after the build refuses a dmnonced with text
+#   relocations. It does the same when a resync session ends;
+# - one malloc arena for all threads (feature one-malloc-arena), so that
+#   the pages of short-lived threads' arenas do not stay with the daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Only the lists of --tests and --benches go to standard output, which the
@@ -46,7 +53,7 @@ DEVICE_PROFILE=(--config 'profile.release.opt-level="z"' --config 'profile.relea
     --config 'profile.release.lto="fat"'
     --config 'profile.release.package.dmnonce-proto.opt-level="s"' --config 'profile.release.package.md-5.opt-level="s"')
 DEVICE_PROGRAMS_PANIC=(--config 'profile.release.panic="abort"')
-FEATURES=(--no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt)
+FEATURES=(--no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt,dmnonced/release-start-pages,dmnonced/one-malloc-arena)
 cargo_x() { "$CROSS_CARGO" "$1" --release --locked --target "$target" "${DEVICE_PROFILE[@]}" "${@:2}"; }
 
 cargo_x build "${DEVICE_PROGRAMS_PANIC[@]}" "${FEATURES[@]}" -p dmnonced -p dmnoncectl -p dmnonce-testserver
@@ -57,6 +64,9 @@ for f in dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdm
 done
 if "$(cross_gnu_of "$target")-readelf" -d "$out/dmnonced" | grep -q 'NEEDED.*libcrypto'; then
     echo "$out/dmnonced needs libcrypto: SQLCipher was not built on libtomcrypt" >&2; exit 1
+fi
+if "$(cross_gnu_of "$target")-readelf" -d "$out/dmnonced" | grep -q 'TEXTREL'; then
+    echo "$out/dmnonced has text relocations: it must not unmap its start pages (release-start-pages)" >&2; exit 1
 fi
 echo "built in $out: dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so" >&2
 
@@ -69,7 +79,7 @@ if [[ "$mode" == --tests ]]; then
     # take its libtomcrypt backend, as the daemon does.
     "$CROSS_CARGO" test --locked --target "$target" --config 'profile.dev.debug=0' \
         --workspace --no-run --tests \
-        --no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt,dmnonce-store/libtomcrypt \
+        --no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt,dmnonced/release-start-pages,dmnonced/one-malloc-arena,dmnonce-store/libtomcrypt \
         --message-format=json-render-diagnostics |
         python3 -c '
 import json, os, sys

@@ -69,6 +69,21 @@ pub fn block_stop_signals() -> std::io::Result<()> {
     sys::block_stop_signals()
 }
 
+/// Once the daemon is ready: gives back the mappings of the program pages
+/// that starting touched (see `sys::release_program_pages` for why this
+/// is sound); the bytes unmapped.
+#[cfg(all(feature = "release-start-pages", target_os = "linux"))]
+pub fn release_start_pages() -> std::io::Result<usize> {
+    sys::release_program_pages()
+}
+
+/// One malloc arena for all threads (see `sys::one_malloc_arena` for why);
+/// call first thing in `main`, before any thread starts.
+#[cfg(all(feature = "one-malloc-arena", target_os = "linux", target_env = "gnu"))]
+pub fn one_malloc_arena() -> std::io::Result<()> {
+    sys::one_malloc_arena()
+}
+
 /// Waits for SIGTERM/SIGINT/SIGHUP, then stops the daemon.
 pub fn stop_on_signal(handle: StopHandle) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()

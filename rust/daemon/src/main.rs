@@ -58,6 +58,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before any thread exists: each thread would get an arena of its own.
+    #[cfg(all(feature = "one-malloc-arena", target_os = "linux", target_env = "gnu"))]
+    if let Err(e) = dmnonced::one_malloc_arena() {
+        eprintln!("dmnonced: {e}");
+    }
     // Before any thread exists, so that only the signal thread sees them.
     if let Err(e) = dmnonced::block_stop_signals() {
         eprintln!("dmnonced: cannot block signals: {e}");
@@ -97,6 +102,13 @@ fn run(config: Config) -> anyhow::Result<()> {
         Ok(true) => log::debug!("readiness sent to the service manager"),
         Ok(false) => {}
         Err(e) => log::warn!("cannot send readiness to the service manager (NOTIFY_SOCKET): {e}"),
+    }
+    // Last of the start: what starting touched and serving does not need
+    // leaves the daemon's RSS (docs/performance.md, "On the device").
+    #[cfg(all(feature = "release-start-pages", target_os = "linux"))]
+    match dmnonced::release_start_pages() {
+        Ok(n) => log::debug!("start done: {} KiB of program pages unmapped", n / 1024),
+        Err(e) => log::warn!("cannot unmap the program's start pages: {e}"),
     }
     daemon.run()?;
     Ok(())

@@ -69,6 +69,13 @@ pub fn spawn(shared: Arc<Shared>, job: Job) {
     let started = std::thread::Builder::new().name(name).spawn(move || {
         run(&s, job);
         ended(&s);
+        // A session is rare (once per desync) and runs code nothing else
+        // does (the HTTP client, the SyncML session): its program pages go,
+        // as start's do (`sys::release_program_pages`).
+        #[cfg(all(feature = "release-start-pages", target_os = "linux"))]
+        if let Err(e) = crate::sys::release_program_pages() {
+            log::warn!("cannot unmap the session's program pages: {e}");
+        }
     });
     match started {
         Ok(handle) => {

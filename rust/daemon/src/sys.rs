@@ -200,3 +200,133 @@ pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask has no preconditions.
     unsafe { libc::umask(mask as libc::mode_t) as u32 }
 }
+
+/// Unmaps from this process the pages of the program's read-only segments
+/// (its code, read-only data, and the relocations the loader read once);
+/// returns how many bytes it asked the kernel to unmap. Called when the
+/// daemon is ready and when a resync session ends (feature
+/// `release-start-pages`, docs/performance.md "On the device"): most of
+/// the pages it has mapped by then were touched only to start (opening and
+/// checking two SQLCipher stores runs nearly all of SQLite's code once) or
+/// for the session (the HTTP client), and with the kernel's fault-around
+/// each touched page mapped its neighbours too. They are clean
+/// pages of the program file, so `MADV_DONTNEED` only drops this process's
+/// mapping of them: they stay in the page cache, unmapped, where the kernel
+/// reclaims them like any other clean cache when memory runs short; a page
+/// used again faults back from the cache (or the file) with the same
+/// contents. This is sound only
+/// because these segments are never written: they are mapped read-only
+/// (no `PF_W`), and the program has no text relocations (the device build
+/// refuses a `dmnonced` with `TEXTREL`); RELRO lies in the writable
+/// segment, whose relocated pages are private copies that `MADV_DONTNEED`
+/// would throw away, so it is never touched here. (A debugger's software
+/// breakpoint in the program's code would be dropped the same way.)
+#[cfg(all(feature = "release-start-pages", target_os = "linux"))]
+pub fn release_program_pages() -> io::Result<usize> {
+    // The first object dl_iterate_phdr reports is the program itself
+    // (dl_iterate_phdr(3)).
+    unsafe extern "C" fn program_segments(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: `data` is the Vec passed below, alive for the whole
+        // dl_iterate_phdr call and not otherwise borrowed during it; `info`
+        // and its program header table are valid during the callback.
+        let (ranges, info) = unsafe { (&mut *data.cast::<Vec<(usize, usize)>>(), &*info) };
+        // SAFETY: as above: dlpi_phnum entries at dlpi_phdr.
+        let phdrs = unsafe { std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum.into()) };
+        for p in phdrs {
+            if p.p_type == libc::PT_LOAD && p.p_flags & libc::PF_W == 0 {
+                let start = (info.dlpi_addr as usize).wrapping_add(p.p_vaddr as usize);
+                ranges.push((start, start.wrapping_add(p.p_memsz as usize)));
+            }
+        }
+        1
+    }
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    // SAFETY: the callback only reads `info` and pushes to `ranges`.
+    unsafe {
+        libc::dl_iterate_phdr(
+            Some(program_segments),
+            (&mut ranges as *mut Vec<(usize, usize)>).cast(),
+        )
+    };
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .map_err(|_| io::Error::other("no page size"))?;
+    let mut released = 0;
+    for (start, end) in ranges {
+        // Whole pages inside the segment only: a page shared with a
+        // neighbouring segment (which could be a written one) is kept.
+        let (start, end) = (start.next_multiple_of(page), end / page * page);
+        if end <= start {
+            continue;
+        }
+        // SAFETY: [start, end) lies in a read-only, never-written mapping
+        // of the program file (above); dropping its pages cannot change
+        // what any reader sees, only costs a fault on the next access.
+        let rc =
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        released += end - start;
+    }
+    Ok(released)
+}
+
+/// Makes glibc's malloc keep one arena for every thread (feature
+/// `one-malloc-arena`; call before any thread starts). By default each
+/// thread that allocates while another holds the arena gets an arena of
+/// its own, and the pages it touched stay with the arena after the thread
+/// ends: the daemon runs each control connection and each resync session
+/// on a short-lived thread, so after 10 sessions and 1,000 pushes it kept
+/// about 1 MiB of such pages (docs/performance.md, "On the device"). Its
+/// allocations are small and brief, so the one lock they then share costs
+/// nothing that shows, and the free pages at the top of the one heap go
+/// back to the kernel as they free.
+#[cfg(all(feature = "one-malloc-arena", target_os = "linux", target_env = "gnu"))]
+pub fn one_malloc_arena() -> io::Result<()> {
+    // SAFETY: mallopt only sets a tunable of the allocator.
+    if unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) } == 1 {
+        Ok(())
+    } else {
+        Err(io::Error::other("mallopt(M_ARENA_MAX) refused"))
+    }
+}
+
+#[cfg(all(test, feature = "release-start-pages", target_os = "linux"))]
+mod tests {
+    /// Read-only data of the test program, read through `black_box` so
+    /// that the sums are computed from its pages, not at compile time.
+    static TABLE: [u8; 3 * 4096] = {
+        let mut t = [0u8; 3 * 4096];
+        let mut i = 0;
+        while i < t.len() {
+            t[i] = (i * 7 % 251) as u8;
+            i += 1;
+        }
+        t
+    };
+
+    fn sum() -> u64 {
+        std::hint::black_box(&TABLE)
+            .iter()
+            .map(|&b| u64::from(b))
+            .sum()
+    }
+
+    #[test]
+    fn released_program_pages_fault_back_unchanged() {
+        let before = sum();
+        let released = super::release_program_pages().expect("madvise");
+        assert!(released > 0, "no read-only segment found");
+        // The code running now and the table were unmapped: both come back.
+        assert_eq!(sum(), before);
+        assert_eq!(
+            super::release_program_pages().expect("madvise again"),
+            released
+        );
+    }
+}
