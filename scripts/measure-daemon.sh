@@ -102,7 +102,7 @@ SIZE=$(stat -c %s "$TMP/dmnonced")
 UNSTRIPPED=$(stat -c %s "$BIN/dmnonced")
 
 python3 - "$BIN" "$TMP" "$RUNS" "$SIZE" "$UNSTRIPPED" "$SESSIONS" <<'PY'
-import base64, json, os, signal, socket, statistics, subprocess, sys, time
+import base64, json, os, signal, socket, statistics, subprocess, sys, threading, time
 
 BIN, TMP, RUNS, SIZE, UNSTRIPPED = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 SESSIONS = int(sys.argv[6])
@@ -117,6 +117,10 @@ CONFIG = os.path.join(TMP, "d.toml")
 with open(CONFIG, "w") as f:
     f.write('[ofono]\nenabled = false\n[fallback]\nmax_per_hour = 100000\n')
 
+def drain(stream):
+    for _ in stream:
+        pass
+
 def start(state, sock):
     t0 = time.perf_counter()
     p = subprocess.Popen([os.path.join(BIN, "dmnonced"), "--config", CONFIG,
@@ -125,6 +129,10 @@ def start(state, sock):
     for line in p.stderr:
         if line.startswith("dmnonced ready"):
             break
+    # Keep reading (and dropping) the log: a pipe nobody reads fills after
+    # 64 KiB, and the daemon then blocks in its next log write (100 sessions
+    # log more than that).
+    threading.Thread(target=drain, args=(p.stderr,), daemon=True).start()
     c = Conn(sock)
     c.call({"op": "hello"})
     t = time.perf_counter() - t0

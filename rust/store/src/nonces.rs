@@ -146,18 +146,20 @@ fn write_row(
     previous: Option<&Nonce>,
     now: UnixTime,
 ) -> Result<()> {
-    conn.execute(
+    // Cached: every rotation and resync step runs it, and parsing it again
+    // each time cost about a third of an unencrypted rotation's instructions.
+    conn.prepare_cached(
         "UPDATE nonces SET client_nonce = ?1, server_current = ?2, server_previous = ?3,
                            generation = generation + 1, updated_at = ?4
          WHERE account_id = ?5",
-        params![
-            client.map(Nonce::expose),
-            current.map(Nonce::expose),
-            previous.map(Nonce::expose),
-            now.0,
-            account
-        ],
-    )?;
+    )?
+    .execute(params![
+        client.map(Nonce::expose),
+        current.map(Nonce::expose),
+        previous.map(Nonce::expose),
+        now.0,
+        account
+    ])?;
     Ok(())
 }
 
