@@ -6,8 +6,11 @@
 # so and skips; the stand-in ofono tests in rust/daemon/tests cover the agent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_name 62-ofono-phonesim
 if [[ $EUID -ne 0 ]]; then
-    echo "62-ofono-phonesim: skipped (needs root for a private mount namespace)"
+    say "skipped (needs root for a private mount namespace)"
     exit 0
 fi
 bash scripts/ofono-phonesim.sh

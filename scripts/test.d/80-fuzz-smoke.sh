@@ -6,8 +6,11 @@
 # toolchain (minimal profile) and cargo-fuzz when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib/harness.sh
+source scripts/lib/harness.sh
+harness_name 80-fuzz-smoke
 if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "80-fuzz-smoke: installing the nightly toolchain"
+    say "installing the nightly toolchain"
     rustup toolchain install nightly --profile minimal
 fi
 exec bash scripts/fuzz.sh "${DMNONCE_FUZZ_SMOKE_SECS:-20}"
