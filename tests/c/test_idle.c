@@ -1,6 +1,6 @@
 /*
  * A client handle outlives the daemon's idle timeout:
- *   test_idle SOCKET      (daemon started with [control] idle_timeout_ms = 300)
+ *   test_idle SOCKET      (daemon started with [control] idle_timeout_ms = 1200)
  * The daemon closes the silent connection; the next calls must succeed
  * (probe, reconnect, then the request, sent once).
  */
@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
     size_t len = 0;
     EXPECT_RC(dmnonce_client_set_timeout(c, 5000), DMNONCE_OK);
     for (int round = 0; round < 2; round++) {
-        pause_ms(1500); /* five idle timeouts */
+        pause_ms(3000); /* two and a half idle timeouts */
         EXPECT_RC(dmnonce_account_list(c, buf, sizeof buf, &len), DMNONCE_OK);
         const uint8_t garbage[] = {0x01, 0x02, 0x03};
         dmnonce_push_result r = {.struct_size = sizeof r};
