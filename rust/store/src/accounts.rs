@@ -1,8 +1,8 @@
 //! Accounts: create, read, update, delete, and the sync state.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 
-use crate::model::validate_server_id;
+use crate::model::{provisioning_columns, validate_server_id};
 use crate::{
     Account, AccountProvisioning, AccountSecrets, AccountUpdate, AuditEvent, AuthScheme,
     AuthSecret, Encoding, Policy, Result, Store, StoreError, SyncState, UnixTime,
@@ -98,24 +98,16 @@ pub(crate) fn insert(
         (SyncState::InSync, _, _) => SyncState::NeedsResync,
         (other, _, _) => other,
     };
+    let provisioned = p.column_values();
+    let account: [&dyn ToSql; 2] = [&state.as_str(), &now.0];
     conn.execute(
-        "INSERT INTO accounts (server_id, server_url, client_name, client_secret, server_secret,
-                               server_secret_previous, auth_scheme, encoding, policy, state,
-                               created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-        params![
-            p.server_id,
-            p.server_url,
-            p.client_name,
-            p.client_secret.expose(),
-            p.server_secret.expose(),
-            p.server_secret_previous.as_ref().map(AuthSecret::expose),
-            p.auth_scheme.as_str(),
-            p.encoding.as_str(),
-            p.policy.as_str(),
-            state.as_str(),
-            now.0
-        ],
+        concat!(
+            "INSERT INTO accounts (",
+            provisioning_columns!(),
+            ", state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)"
+        ),
+        params_from_iter(provisioned.iter().map(|v| v as &dyn ToSql).chain(account)),
     )?;
     let id = conn.last_insert_rowid();
     conn.execute(

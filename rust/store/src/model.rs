@@ -1,6 +1,8 @@
 //! Account model: the DMAcc fields dmnonce needs, and the enums stored as
 //! text in the database.
 
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
 use crate::{AuthSecret, Nonce, Result, StoreError, UnixTime};
 
 /// Longest server identifier: Package #0 carries its length in 8 bits.
@@ -85,6 +87,18 @@ text_enum!(
     }
 );
 
+/// The columns of an [`AccountProvisioning`] that the store's `accounts`
+/// table and the provisioning mirror's `provisioning` table both hold, in
+/// the order of [`AccountProvisioning::column_values`]; a macro so that
+/// `concat!` can build each table's `INSERT` from it.
+macro_rules! provisioning_columns {
+    () => {
+        "server_id, server_url, client_name, client_secret, server_secret, \
+         server_secret_previous, auth_scheme, encoding, policy"
+    };
+}
+pub(crate) use provisioning_columns;
+
 /// Everything needed to create an account (from the daemon's provisioning
 /// configuration or `dmnoncectl`). Also used by [`crate::Store::open`] to
 /// re-create accounts after a damaged store was set aside.
@@ -118,6 +132,31 @@ pub struct AccountProvisioning {
 }
 
 impl AccountProvisioning {
+    /// The values of [`provisioning_columns!`], in its order, borrowed: the
+    /// secrets are bound as BLOBs straight from their zeroized buffers, never
+    /// copied.
+    pub(crate) fn column_values(&self) -> [ToSqlOutput<'_>; 9] {
+        fn text(s: &str) -> ToSqlOutput<'_> {
+            ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+        }
+        fn blob(b: &[u8]) -> ToSqlOutput<'_> {
+            ToSqlOutput::Borrowed(ValueRef::Blob(b))
+        }
+        [
+            text(&self.server_id),
+            text(&self.server_url),
+            text(&self.client_name),
+            blob(self.client_secret.expose()),
+            blob(self.server_secret.expose()),
+            self.server_secret_previous
+                .as_ref()
+                .map_or(ToSqlOutput::Borrowed(ValueRef::Null), |s| blob(s.expose())),
+            text(self.auth_scheme.as_str()),
+            text(self.encoding.as_str()),
+            text(self.policy.as_str()),
+        ]
+    }
+
     /// The rules for an account created now ([`crate::text`]): printable
     /// server id and client name without surrounding whitespace, a URL
     /// that parses. Accounts restored from the provisioning mirror get only

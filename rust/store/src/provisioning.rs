@@ -23,10 +23,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::check_marker::full_check_reason;
 use crate::connection::{initialize, Checks, Cipher, Health};
+use crate::model::provisioning_columns;
 use crate::recovery::move_aside;
 use crate::{
     AccountProvisioning, AuthScheme, AuthSecret, Encoding, Key, Policy, Result, Store, StoreError,
@@ -341,21 +342,12 @@ fn same_secret(a: Option<&AuthSecret>, b: Option<&AuthSecret>) -> bool {
 
 fn insert_in(conn: &Connection, p: &AccountProvisioning) -> Result<bool> {
     let n = conn.execute(
-        "INSERT OR IGNORE INTO provisioning (server_id, server_url, client_name, client_secret,
-                                             server_secret, server_secret_previous,
-                                             auth_scheme, encoding, policy)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            p.server_id,
-            p.server_url,
-            p.client_name,
-            p.client_secret.expose(),
-            p.server_secret.expose(),
-            p.server_secret_previous.as_ref().map(AuthSecret::expose),
-            p.auth_scheme.as_str(),
-            p.encoding.as_str(),
-            p.policy.as_str()
-        ],
+        concat!(
+            "INSERT OR IGNORE INTO provisioning (",
+            provisioning_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        ),
+        params_from_iter(p.column_values()),
     )?;
     Ok(n > 0)
 }
