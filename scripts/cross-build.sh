@@ -53,7 +53,9 @@ DEVICE_PROFILE=(--config 'profile.release.opt-level="z"' --config 'profile.relea
     --config 'profile.release.lto="fat"'
     --config 'profile.release.package.dmnonce-proto.opt-level="s"' --config 'profile.release.package.md-5.opt-level="s"')
 DEVICE_PROGRAMS_PANIC=(--config 'profile.release.panic="abort"')
-FEATURES=(--no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt,dmnonced/release-start-pages,dmnonced/one-malloc-arena)
+# The device's dmnonced features, for its build and for the tests' build.
+DEVICE_FEATURES=dmnonced/ofono,dmnonced/libtomcrypt,dmnonced/release-start-pages,dmnonced/one-malloc-arena
+FEATURES=(--no-default-features --features "$DEVICE_FEATURES")
 cargo_x() { "$CROSS_CARGO" "$1" --release --locked --target "$target" "${DEVICE_PROFILE[@]}" "${@:2}"; }
 
 cargo_x build "${DEVICE_PROGRAMS_PANIC[@]}" "${FEATURES[@]}" -p dmnonced -p dmnoncectl -p dmnonce-testserver
@@ -62,10 +64,11 @@ out=$(cargo_target_dir)/$target/release
 for f in dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so; do
     [[ -e "$out/$f" ]] || { echo "missing after the build: $out/$f" >&2; exit 1; }
 done
-if "$(cross_gnu_of "$target")-readelf" -d "$out/dmnonced" | grep -q 'NEEDED.*libcrypto'; then
+dynamic=$("$(cross_gnu_of "$target")-readelf" -d "$out/dmnonced")
+if grep -q 'NEEDED.*libcrypto' <<<"$dynamic"; then
     echo "$out/dmnonced needs libcrypto: SQLCipher was not built on libtomcrypt" >&2; exit 1
 fi
-if "$(cross_gnu_of "$target")-readelf" -d "$out/dmnonced" | grep -q 'TEXTREL'; then
+if grep -q 'TEXTREL' <<<"$dynamic"; then
     echo "$out/dmnonced has text relocations: it must not unmap its start pages (release-start-pages)" >&2; exit 1
 fi
 echo "built in $out: dmnonced dmnoncectl dmnonce-testserver libdmnonce.so libdmnonce.a libdmnonce_jni.so" >&2
@@ -79,7 +82,7 @@ if [[ "$mode" == --tests ]]; then
     # take its libtomcrypt backend, as the daemon does.
     "$CROSS_CARGO" test --locked --target "$target" --config 'profile.dev.debug=0' \
         --workspace --no-run --tests \
-        --no-default-features --features dmnonced/ofono,dmnonced/libtomcrypt,dmnonced/release-start-pages,dmnonced/one-malloc-arena,dmnonce-store/libtomcrypt \
+        --no-default-features --features "$DEVICE_FEATURES,dmnonce-store/libtomcrypt" \
         --message-format=json-render-diagnostics |
         python3 -c '
 import json, os, sys
